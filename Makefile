@@ -1,0 +1,41 @@
+# Two commands on a fresh clone:  make demo   |   make test
+# Everything runs from the project's own virtual environment, which these targets create and fill.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SAMPLE := sample_db/retail.sqlite
+SAMPLE_URL := sqlite:///$(SAMPLE)
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+
+.PHONY: setup sample demo test test-fast bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name workbench --display-name "Workbench (.venv)" >/dev/null
+	touch $(STAMP)
+
+sample: $(SAMPLE)
+
+$(SAMPLE): $(STAMP) $(wildcard workbench/sample/*.py)
+	$(BIN)/workbench sample build --out $(SAMPLE)
+
+demo: setup sample
+	$(BIN)/workbench report --db $(SAMPLE_URL) --out reports/sample
+	@echo "report: reports/sample/index.html"
+
+test: setup sample
+	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --nbval-lax --nbval-kernel-name workbench \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks/
+
+bench: setup sample
+	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(SAMPLE) reports/sample .pytest_cache
