@@ -1,0 +1,87 @@
+"""Generic logs: JSON Lines (one object per statement) and CSV with the same column names.
+
+Keys: ``sql`` (required), ``calls`` (default 1), ``session``, ``transaction``, ``duration_ms``,
+``timestamp`` (accepted, not used: the order of the lines is the order of execution). Any
+application or proxy can write this, which makes it the format of last resort.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from workbench.workload.sources.base import IssueSink, Statement, csv_rows, header_index, malformed, number, open_text
+
+KEYS = ("sql", "calls", "session", "transaction", "duration_ms", "timestamp")
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def read_jsonl(source: str, issues: IssueSink) -> Iterator[Statement]:
+    """Statements of a JSON Lines file; a line that is not an object with a string ``sql`` is reported.
+
+    >>> import tempfile, os
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+    ...     _ = f.write('{"sql": "SELECT 1", "calls": 3, "session": 7}\\n')
+    >>> list(read_jsonl(f.name, None)); os.unlink(f.name)
+    [('SELECT 1', 3, 0.0, '7', None)]
+    """
+    with open_text(source) as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                malformed(issues, source, f"line {line_no}", "not JSON")
+                continue
+            sql = obj.get("sql") if isinstance(obj, dict) else None
+            if not isinstance(sql, str):
+                malformed(issues, source, f"line {line_no}", "no string 'sql'")
+                continue
+            calls = obj.get("calls", 1)
+            duration = obj.get("duration_ms", 0.0)
+            if isinstance(calls, bool) or not isinstance(calls, int | float) or calls < 0:
+                calls = number(str(calls), int, 1)
+            if isinstance(duration, bool) or not isinstance(duration, int | float):
+                duration = number(None if duration is None else str(duration), float, 0.0)
+            if calls is None or duration is None:
+                malformed(issues, source, f"line {line_no}", "calls or duration_ms is not a number")
+                continue
+            yield sql, int(calls), float(duration), _opt(obj.get("session")), _opt(obj.get("transaction"))
+
+
+def read_csv(source: str, issues: IssueSink) -> Iterator[Statement]:
+    """Statements of a CSV file whose header names the JSON Lines keys (``sql`` required)."""
+    rows = csv_rows(source)
+    header = next(rows, None)
+    if header is None:
+        return
+    cols = header_index(
+        header,
+        {"sql": ("!sql",), "calls": ("calls",), "session": ("session",), "transaction": ("transaction",),
+         "duration_ms": ("duration_ms",)},
+        source,
+    )  # fmt: skip
+    q, c, s, t, d = (cols[k] for k in ("sql", "calls", "session", "transaction", "duration_ms"))
+    width = len(header)
+    for line_no, row in enumerate(rows, start=2):
+        if len(row) != width:
+            if row:
+                malformed(issues, source, f"row {line_no}", f"{len(row)} columns, the header has {width}")
+            continue
+        calls = number(row[c], int, 1) if c is not None else 1
+        duration = number(row[d], float, 0.0) if d is not None else 0.0
+        if calls is None or duration is None:
+            malformed(issues, source, f"row {line_no}", "calls or duration_ms is not a number")
+            continue
+        yield (
+            row[q],  # type: ignore[index]
+            int(calls),
+            float(duration),
+            _opt(row[s]) if s is not None else None,
+            _opt(row[t]) if t is not None else None,
+        )
