@@ -1,0 +1,183 @@
+"""Column types from ``schema.json`` text back to portable SQLAlchemy types, for any target dialect.
+
+``schema.json`` keeps each type as the *source* dialect spells it (``NUMERIC(12, 2)``,
+``TIMESTAMP WITHOUT TIME ZONE``, ``TINYINT(1)``, ``NVARCHAR(MAX)``). sqlglot parses those strings
+for every source dialect into one vocabulary (:class:`sqlglot.exp.DataType`); this module maps
+that vocabulary onto SQLAlchemy's *generic* types, which SQLAlchemy then compiles for each target
+(``Numeric(12, 2)`` is ``NUMBER(12, 2)`` on Oracle, ``DateTime`` is ``DATETIME2``-free ``DATETIME``
+on SQL Server, ...). A type neither knows (a PostgreSQL domain, ``tsvector``) becomes ``Text``,
+which can hold any value's text, and is reported as approximate rather than guessed silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import sqlalchemy as sa
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+SQLGLOT_DIALECTS: dict[str, str] = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite",
+                                    "mssql": "tsql", "oracle": "oracle"}  # fmt: skip
+"""SQLAlchemy backend names (as in ``schema.json``) -> sqlglot dialects."""
+
+T = exp.DataType.Type
+
+_SMALL = {T.TINYINT, T.UTINYINT, T.SMALLINT, T.YEAR}
+_INTEGER = {T.INT, T.MEDIUMINT, T.USMALLINT, T.UMEDIUMINT}
+_BIG = {T.BIGINT, T.UINT}  # an unsigned INT does not fit a signed INTEGER: widen it
+_HUGE = {T.UBIGINT, T.INT128, T.UINT128, T.INT256, T.UINT256}
+_DECIMAL = {T.DECIMAL, T.UDECIMAL, T.BIGDECIMAL, T.DECIMAL32, T.DECIMAL64, T.DECIMAL128, T.DECIMAL256, T.DECFLOAT}
+_MONEY = {T.MONEY, T.SMALLMONEY}
+_FLOAT = {T.FLOAT}
+_DOUBLE = {T.DOUBLE, T.UDOUBLE}
+_CHAR = {T.CHAR, T.NCHAR}
+_VARCHAR = {T.VARCHAR, T.NVARCHAR, T.NAME}
+_TEXT = {T.TEXT, T.LONGTEXT, T.MEDIUMTEXT, T.TINYTEXT}
+_DATETIME = {T.DATETIME, T.DATETIME2, T.DATETIME64, T.SMALLDATETIME, T.TIMESTAMP, T.TIMESTAMPNTZ,
+             T.TIMESTAMP_S, T.TIMESTAMP_MS, T.TIMESTAMP_NS}
+_DATETIME_TZ = {T.TIMESTAMPTZ, T.TIMESTAMPLTZ}
+_BINARY = {T.BINARY, T.VARBINARY, T.BLOB, T.LONGBLOB, T.MEDIUMBLOB, T.TINYBLOB, T.IMAGE}
+_JSON = {T.JSON, T.JSONB}
+_ADDRESS = {T.INET: 45, T.IPADDRESS: 45}
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """A source type mapped to a generic SQLAlchemy type.
+
+    Attributes
+    ----------
+    type : the generic type; SQLAlchemy compiles it for each target dialect.
+    exact : False when the mapping loses something (range, precision, a type the target lacks).
+    note : what was approximated, for the design's notes (None when exact).
+    """
+
+    type: sa.types.TypeEngine
+    exact: bool = True
+    note: str | None = None
+
+
+def parse_type(text: str, dialect: str | None = None) -> exp.DataType | None:
+    """The type text as sqlglot understands it in the source ``dialect`` (SQLAlchemy backend name).
+
+    >>> parse_type("TIMESTAMP WITHOUT TIME ZONE", "postgresql").this.name
+    'TIMESTAMP'
+    >>> parse_type("not a type at all", "postgresql") is None
+    True
+    """
+    if not text or not text.strip():
+        return None
+    try:
+        return exp.DataType.build(text.strip(), dialect=SQLGLOT_DIALECTS.get(dialect or "", dialect))
+    except (SqlglotError, ValueError):
+        return None
+
+
+def _params(dt: exp.DataType) -> list[str]:
+    return [p.name if isinstance(p, exp.DataTypeParam) else p.sql() for p in dt.expressions]
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None  # MAX, CHAR-length qualifiers, ...
+
+
+def _enum_length(dt: exp.DataType) -> int:
+    values = [p.name for p in dt.expressions]
+    if dt.this == T.SET:  # a SET holds any combination, comma-separated
+        return max(1, sum(len(v) for v in values) + len(values) - 1)
+    return max((len(v) for v in values), default=1)
+
+
+@lru_cache(maxsize=4096)
+def to_sqlalchemy(text: str, dialect: str | None = None) -> Mapped:
+    """A generic SQLAlchemy type for a column type of ``schema.json``.
+
+    Parameters
+    ----------
+    text : the type as the source database spells it.
+    dialect : the source's SQLAlchemy backend name (``Schema.dialect``); None for neutral SQL.
+
+    Examples
+    --------
+    >>> to_sqlalchemy("NUMERIC(12, 2)", "sqlite").type
+    Numeric(precision=12, scale=2)
+    >>> to_sqlalchemy("TINYINT(1)", "mysql").type  # MySQL's spelling of BOOLEAN
+    Boolean()
+    >>> m = to_sqlalchemy("tsvector", "postgresql")
+    >>> m.type, m.exact
+    (Text(), False)
+    """
+    dt = parse_type(text, dialect)
+    if dt is None:
+        if not text.strip():
+            return Mapped(sa.Text(), False, "no declared type: kept as text")
+        return Mapped(sa.Text(), False, f"unknown type {text.strip()!r}: kept as text")
+    kind = dt.this
+    params = _params(dt)
+    first = _int(params[0]) if params else None
+    second = _int(params[1]) if len(params) > 1 else None
+    if kind == T.BOOLEAN or (kind in (T.TINYINT, T.BIT) and first == 1):
+        return Mapped(sa.Boolean())
+    if kind in _SMALL:
+        return Mapped(sa.SmallInteger())
+    if kind in _INTEGER:
+        return Mapped(sa.Integer())
+    if kind in _BIG:
+        return Mapped(sa.BigInteger())
+    if kind in _HUGE:
+        return Mapped(sa.Numeric(39 if kind != T.UBIGINT else 20, 0), True)
+    if kind in _DECIMAL:
+        return Mapped(sa.Numeric(first, second) if first is not None else sa.Numeric())
+    if kind in _MONEY:
+        return Mapped(sa.Numeric(19, 4))
+    if kind in _FLOAT:
+        return Mapped(sa.Double() if first is not None and first > 24 else sa.Float())
+    if kind in _DOUBLE:
+        return Mapped(sa.Double())
+    if kind in _CHAR:
+        return Mapped(sa.CHAR(first or 1))
+    if kind in _VARCHAR:
+        return Mapped(sa.String(first) if first else sa.Text())
+    if kind in _TEXT:
+        return Mapped(sa.Text())
+    if kind == T.DATE or kind == T.DATE32:
+        return Mapped(sa.Date())
+    if kind in _DATETIME:
+        return Mapped(sa.DateTime())
+    if kind in _DATETIME_TZ:
+        return Mapped(sa.DateTime(timezone=True))
+    if kind == T.TIME:
+        return Mapped(sa.Time())
+    if kind == T.TIMETZ:
+        return Mapped(sa.Time(timezone=True))
+    if kind == T.INTERVAL:
+        return Mapped(sa.Interval())
+    if kind in _BINARY:
+        return Mapped(sa.LargeBinary(first) if kind == T.VARBINARY and first else sa.LargeBinary())
+    if kind in _JSON:
+        return Mapped(sa.JSON())
+    if kind == T.UUID:
+        return Mapped(sa.Uuid())
+    if kind in (T.ENUM, T.ENUM8, T.ENUM16, T.SET):
+        return Mapped(sa.String(_enum_length(dt)), False, f"{kind.name} {text.strip()} kept as a string (values not enforced)")
+    if kind == T.BIT:
+        return Mapped(sa.LargeBinary(), False, f"{text.strip()} kept as binary")
+    if kind in _ADDRESS:
+        return Mapped(sa.String(_ADDRESS[kind]), False, f"{text.strip()} kept as a string")
+    if kind == T.ARRAY:
+        return Mapped(sa.JSON(), False, f"array {text.strip()} kept as JSON")
+    return Mapped(sa.Text(), False, f"{text.strip()} has no portable equivalent: kept as text")
+
+
+def is_integer(text: str, dialect: str | None = None) -> bool:
+    """Whether the type is an integer (candidate for an identity primary key).
+
+    >>> is_integer("INTEGER", "sqlite"), is_integer("VARCHAR(3)", "sqlite")
+    (True, False)
+    """
+    return isinstance(to_sqlalchemy(text, dialect).type, sa.Integer)

@@ -1,0 +1,136 @@
+"""Write the ``design/`` folder: the artifact, DDL per dialect, the catalog and the mechanisms' files.
+
+Layout (all text, deterministic, nothing time-dependent)::
+
+    design/
+      README.md                     overview with links to everything below
+      design.json                   the artifact (workbench.design.model.Design)
+      catalog.csv, catalog.md       the cross-boundary dependency catalog
+      events.csv                    the events each service publishes
+      sagas.md                      per saga: steps, compensations, Mermaid sequence
+      ddl/<dialect>/<namespace>.sql per service: schema, tables, indexes, comments
+      ddl/<dialect>/fill_<namespace>.sql   INSERT ... SELECT for its read models (legacy tables visible)
+      projections/<namespace>.<read model>.sql   the initial fill as a SELECT on the legacy database
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+from tqdm import tqdm
+
+from workbench import serde
+from workbench.design.ddl import script
+from workbench.design.frames import (dependencies_frame, events_frame, markdown, mechanism_summary,
+                                     projections_frame, saga_frame, services_frame)
+from workbench.design.mechanisms import MECHANISMS
+from workbench.design.model import Design
+from workbench.design.projections import insert_sql
+from workbench.design.schemas import check_dialect, service_metadata
+from workbench.errors import TargetError
+
+
+def ddl_path(dialect: str, namespace: str) -> str:
+    """Where a service's DDL goes inside the design folder (relative, for links)."""
+    return f"ddl/{check_dialect(dialect)}/{namespace}.sql"
+
+
+def _fill_script(design: Design, dialect: str, service: str) -> str | None:
+    projections = [p for p in design.projections if p.service == service]
+    if not projections:
+        return None
+    metadata = service_metadata(design, service, dialect)
+    svc = design.service(service)
+    parts = [f"-- Initial fill of {service}'s read models ({dialect}), when the legacy tables are visible from "
+             f"{svc.namespace}; otherwise run projections/*.sql on the legacy database and load the result."]
+    for p in projections:
+        key = f"{svc.namespace}.{p.name}" if f"{svc.namespace}.{p.name}" in metadata.tables else p.name
+        parts.append(f"-- {p.name} ({p.dependency})\n" + insert_sql(p, metadata.tables[key], dialect) + ";")
+    return "\n\n".join(parts) + "\n"
+
+
+def _readme(design: Design, dialects: list[str]) -> str:
+    lines = ["# Target design: a schema per service", "",
+             f"Source: `{design.source}` ({design.source_dialect}); {len(design.services)} services, "
+             f"{len(design.dependencies)} cross-boundary dependencies"
+             + (f", from a workload of {design.statements:,} statements." if design.statements else
+                " (schema only: no workload)."), "",
+             "## Services", "", markdown(services_frame(design)), "", "DDL per service:", ""]
+    for s in design.services.values():
+        links = ", ".join(f"[{d}]({ddl_path(d, s.namespace)})" for d in dialects)
+        lines.append(f"- **{s.name}** (`{s.namespace}`): {links}")
+    lines += ["", "## Mechanisms", "", markdown(mechanism_summary(design)), ""]
+    lines += [f"- `{m}`: {text}" for m, text in MECHANISMS.items()]
+    lines += ["", "The full catalog, with evidence and reasons: [catalog.md](catalog.md) ([csv](catalog.csv)); "
+              "events: [events.csv](events.csv); sagas: [sagas.md](sagas.md).", ""]
+    if design.projections:
+        lines += ["## Read models", "", markdown(projections_frame(design).drop(columns=["notes"])), ""]
+    if design.unplaced:
+        lines += ["## Tables no service owns", "", ", ".join(design.unplaced), ""]
+    if design.notes:
+        lines += ["## Notes", "", *[f"- {n}" for n in design.notes], ""]
+    lines += ["## Thresholds", "", *[f"- `{k}` = {v}" for k, v in design.rules.items()], ""]
+    return "\n".join(lines)
+
+
+def _sagas(design: Design) -> str:
+    lines = ["# Sagas", ""]
+    if not design.sagas:
+        lines.append("No transaction writes several services in a way that needs a saga.")
+    for s in design.sagas:
+        lines += [f"## {s.name} ({s.style})", "", f"`{s.dependency}`: {s.count:,} transactions; initiator "
+                  f"**{s.initiator}**" + (f"; `{s.pending_state}` rows start PENDING" if s.pending_state else "") + ".",
+                  "", markdown(saga_frame(s)), "", "```mermaid", s.mermaid, "```", ""]
+    return "\n".join(lines)
+
+
+def write_design(design: Design, out: str | Path, dialects: Iterable[str] = ("postgresql",),
+                 overwrite: bool = True) -> dict[str, Path]:
+    """Write the design folder; returns the main files by name (``design``, ``readme``, ``catalog``, ...).
+
+    Parameters
+    ----------
+    dialects : target dialects to write DDL for (see :data:`workbench.design.schemas.DIALECTS`).
+    overwrite : replace the generated files of an existing folder (other files are left alone).
+    """
+    out = Path(out)
+    names = [check_dialect(d) for d in dialects]
+    if out.exists() and not out.is_dir():
+        raise TargetError(f"not a folder: {out}")
+    ours = (out / "design.json").exists()
+    if ours and not overwrite:
+        raise TargetError(f"a design already exists in {out} (overwrite=False)")
+    for sub in ("ddl", "projections"):
+        if (out / sub).is_dir():
+            if not ours:
+                raise TargetError(f"{out / sub} exists but {out} holds no design.json: choose an empty folder")
+            shutil.rmtree(out / sub)  # stale files of services that no longer exist must not linger
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"design": serde.save(design, out / "design.json")}
+    catalog = dependencies_frame(design)
+    catalog.to_csv(out / "catalog.csv", index=False)
+    paths["catalog"] = out / "catalog.csv"
+    (out / "catalog.md").write_text("# Cross-boundary dependencies\n\n" + markdown(catalog) + "\n", encoding="utf-8")
+    events_frame(design).to_csv(out / "events.csv", index=False)
+    paths["events"] = out / "events.csv"
+    (out / "sagas.md").write_text(_sagas(design), encoding="utf-8")
+    paths["sagas"] = out / "sagas.md"
+    jobs = [(dialect, svc) for dialect in names for svc in design.services.values()]
+    for dialect, svc in tqdm(jobs, desc="DDL", unit=" script", disable=None, leave=False):
+        folder = out / "ddl" / dialect
+        folder.mkdir(parents=True, exist_ok=True)
+        (out / ddl_path(dialect, svc.namespace)).write_text(script(design, svc.name, dialect), encoding="utf-8")
+        fill = _fill_script(design, dialect, svc.name)
+        if fill:
+            (folder / f"fill_{svc.namespace}.sql").write_text(fill, encoding="utf-8")
+    if design.projections:
+        (out / "projections").mkdir(exist_ok=True)
+        for p in design.projections:
+            ns = design.service(p.service).namespace
+            header = f"-- {p.name} in {p.service} ({p.dependency}): initial fill, run on the legacy database\n"
+            (out / "projections" / f"{ns}.{p.name}.sql").write_text(header + p.fill_sql + ";\n", encoding="utf-8")
+    paths["readme"] = out / "README.md"
+    paths["readme"].write_text(_readme(design, names), encoding="utf-8")
+    return paths
