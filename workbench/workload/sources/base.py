@@ -112,6 +112,35 @@ def csv_rows(source: str) -> Iterator[list[str]]:
         yield from csv.reader(handle)
 
 
+def csv_records(
+    source: str, issues: IssueSink, wanted: dict[str, tuple[str, ...]], time_field: str = "time"
+) -> Iterator[tuple[dict[str, str | None], int, float]]:
+    """Rows of a CSV export with a header, as (fields by name, calls, time).
+
+    Every CSV source shares this: columns are found by alias (:func:`header_index`; ``wanted`` must
+    name ``calls`` and ``time_field``), a row of the wrong width or with a non-numeric count or
+    time is reported as malformed and skipped, an absent field reads as None.
+    """
+    rows = csv_rows(source)
+    header = next(rows, None)
+    if header is None:
+        return
+    cols = header_index(header, wanted, source)
+    width = len(header)
+    for line, row in enumerate(rows, start=2):
+        if len(row) != width:
+            if row:
+                malformed(issues, source, f"row {line}", f"{len(row)} columns, the header has {width}")
+            continue
+        fields = {key: (row[i] if i is not None else None) for key, i in cols.items()}
+        calls = number(fields["calls"], int, 1)
+        time = number(fields[time_field], float, 0.0)
+        if calls is None or time is None:
+            malformed(issues, source, f"row {line}", f"calls or {time_field} is not a number")
+            continue
+        yield fields, int(calls), float(time)
+
+
 def number(text: str | None, kind: type[int] | type[float], default: int | float) -> int | float | None:
     """A numeric CSV/JSON field; None when present but not a number (the caller reports the line).
 

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from workbench.workload.sources.base import IssueSink, Statement, csv_rows, header_index, malformed, number, open_text
+from workbench.workload.sources.base import IssueSink, Statement, csv_records, malformed, number, open_text
 
 KEYS = ("sql", "calls", "session", "transaction", "duration_ms", "timestamp")
 
@@ -56,32 +56,7 @@ def read_jsonl(source: str, issues: IssueSink) -> Iterator[Statement]:
 
 def read_csv(source: str, issues: IssueSink) -> Iterator[Statement]:
     """Statements of a CSV file whose header names the JSON Lines keys (``sql`` required)."""
-    rows = csv_rows(source)
-    header = next(rows, None)
-    if header is None:
-        return
-    cols = header_index(
-        header,
-        {"sql": ("!sql",), "calls": ("calls",), "session": ("session",), "transaction": ("transaction",),
-         "duration_ms": ("duration_ms",)},
-        source,
-    )  # fmt: skip
-    q, c, s, t, d = (cols[k] for k in ("sql", "calls", "session", "transaction", "duration_ms"))
-    width = len(header)
-    for line_no, row in enumerate(rows, start=2):
-        if len(row) != width:
-            if row:
-                malformed(issues, source, f"row {line_no}", f"{len(row)} columns, the header has {width}")
-            continue
-        calls = number(row[c], int, 1) if c is not None else 1
-        duration = number(row[d], float, 0.0) if d is not None else 0.0
-        if calls is None or duration is None:
-            malformed(issues, source, f"row {line_no}", "calls or duration_ms is not a number")
-            continue
-        yield (
-            row[q],  # type: ignore[index]
-            int(calls),
-            float(duration),
-            _opt(row[s]) if s is not None else None,
-            _opt(row[t]) if t is not None else None,
-        )
+    wanted = {"sql": ("!sql",), "calls": ("calls",), "session": ("session",), "transaction": ("transaction",),
+              "duration_ms": ("duration_ms",)}  # fmt: skip
+    for fields, calls, duration in csv_records(source, issues, wanted, time_field="duration_ms"):
+        yield fields["sql"] or "", calls, duration, _opt(fields["session"]), _opt(fields["transaction"])

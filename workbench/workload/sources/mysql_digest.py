@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from workbench.db import friendly_errors, mask_url, source_engine
 from workbench.errors import WorkbenchError
-from workbench.workload.sources.base import IssueSink, Statement, csv_rows, header_index, is_url, malformed, number
+from workbench.workload.sources.base import IssueSink, Statement, csv_records, is_url
 
 PICOSECONDS_PER_MS = 1e9
 _WANTED = {"text": ("!digest_text",), "calls": ("count_star",), "time": ("sum_timer_wait",)}
@@ -25,27 +25,10 @@ def read(source: str, issues: IssueSink) -> Iterator[Statement]:
     if is_url(source):
         yield from _live(source)
         return
-    rows = csv_rows(source)
-    header = next(rows, None)
-    if header is None:
-        return
-    cols = header_index(header, _WANTED, source)
-    q, c, t = cols["text"], cols["calls"], cols["time"]
-    width = len(header)
-    for line, row in enumerate(rows, start=2):
-        if len(row) != width:
-            if row:
-                malformed(issues, source, f"row {line}", f"{len(row)} columns, the header has {width}")
-            continue
-        text = row[q]  # type: ignore[index]
-        if not text or text == "NULL":
-            continue
-        calls = number(row[c], int, 1) if c is not None else 1
-        picos = number(row[t], float, 0.0) if t is not None else 0.0
-        if calls is None or picos is None:
-            malformed(issues, source, f"row {line}", "calls or time is not a number")
-            continue
-        yield text, int(calls), float(picos) / PICOSECONDS_PER_MS, None, None
+    for fields, calls, picos in csv_records(source, issues, _WANTED):
+        text = fields["text"]
+        if text and text != "NULL":
+            yield text, calls, picos / PICOSECONDS_PER_MS, None, None
 
 
 def _live(url: str) -> Iterator[Statement]:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from workbench.db import friendly_errors, mask_url, source_engine
 from workbench.errors import NotFoundError, WorkbenchError
-from workbench.workload.sources.base import IssueSink, Statement, csv_rows, header_index, is_url, malformed, number
+from workbench.workload.sources.base import IssueSink, Statement, csv_records, is_url
 
 _WANTED = {"query": ("!query",), "calls": ("calls",), "time": ("total_exec_time", "total_time")}
 
@@ -25,24 +25,8 @@ def read(source: str, issues: IssueSink) -> Iterator[Statement]:
     if is_url(source):
         yield from _live(source)
         return
-    rows = csv_rows(source)
-    header = next(rows, None)
-    if header is None:
-        return
-    cols = header_index(header, _WANTED, source)
-    q, c, t = cols["query"], cols["calls"], cols["time"]
-    width = len(header)
-    for line, row in enumerate(rows, start=2):
-        if len(row) != width:
-            if row:
-                malformed(issues, source, f"row {line}", f"{len(row)} columns, the header has {width}")
-            continue
-        calls = number(row[c], int, 1) if c is not None else 1
-        time = number(row[t], float, 0.0) if t is not None else 0.0
-        if calls is None or time is None:
-            malformed(issues, source, f"row {line}", "calls or time is not a number")
-            continue
-        yield row[q], int(calls), float(time), None, None  # type: ignore[index]
+    for fields, calls, time in csv_records(source, issues, _WANTED):
+        yield fields["query"] or "", calls, time, None, None
 
 
 def _live(url: str) -> Iterator[Statement]:
