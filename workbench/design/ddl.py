@@ -41,7 +41,9 @@ def statements(design: Design, service: str, dialect: str) -> list[str]:
     inline = dialect == "sqlite"
     tables = list(metadata.tables.values())
     comments = d.supports_comments and not d.inline_comments
-    for table, fkcs in sort_tables_and_constraints(tables):
+    for table, unordered in sort_tables_and_constraints(tables):
+        # SQLAlchemy hands these over as a set: sort them, or the script changes from run to run.
+        fkcs = sorted(unordered, key=lambda c: (c.parent.name, str(c.name)))
         if table is None:
             if not inline:
                 out += [str(AddConstraint(fkc).compile(dialect=d)) for fkc in fkcs]
