@@ -1,0 +1,326 @@
+"""The evidence that two tables belong together, one function per signal, each kept separately.
+
+Every function returns ``{(a, b): strength}`` with ``a < b`` (table keys) and strength > 0. They
+are combined into one weighted graph by :mod:`workbench.decompose.graph`; keeping them apart lets
+the reasons in ``decomposition.yaml`` say *which* evidence ties a table to its service.
+
+Signals
+-------
+fk : declared foreign keys. 1 per key; 1.5 when the key is identifying (its columns are part of
+    the child's primary key) or deletes cascade: the child cannot live without the parent.
+implied_fk : undeclared references found by name (``customer_id`` next to ``customers.id``, or
+    a column spelled like another table's primary key) with a compatible type, by the assessment
+    stage's rules. Legacy MySQL/MyISAM schemas often declare no keys at all.
+join : table-pair affinity of Oracle's Data Refactoring Advisor: the Jaccard index of the two
+    tables' statement sets, half by distinct statements, half by calls.
+cowrite : the same Jaccard index over transactions *writing* both tables. The strongest signal:
+    splitting two tables written in one transaction costs a saga.
+coaccess : the Jaccard index over transactions touching both tables (reads included): ORMs load
+    related rows with separate statements that never join.
+name : TF-IDF cosine similarity of the words in table names (and, lightly, column names), each
+    table keeping its few nearest neighbours.
+schema : the same database schema, when the database has several: each table tied to its schema's
+    most referenced tables.
+
+Keys that only record who created or changed a row (``created_by``, ``write_uid``) count 0.3:
+they point every table at the user table and say nothing about domains.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+import pandas as pd
+
+from workbench.decompose.tokens import tokens
+from workbench.schema import Schema, Table
+from workbench.workload.model import Workload
+
+Pair = tuple[str, str]
+
+SIGNALS = ("fk", "implied_fk", "join", "cowrite", "coaccess", "name", "schema")
+
+
+def pair(a: str, b: str) -> Pair:
+    """The unordered pair as a sorted tuple.
+
+    >>> pair("orders", "customers")
+    ('customers', 'orders')
+    """
+    return (a, b) if a < b else (b, a)
+
+
+_WHO_DID_IT = re.compile(
+    r"^(created|creat|create|updated|update|modified|modify|changed|deleted|inserted|last_?modified|last_?updated"
+    r"|write|written|approved|reviewed|entered|edited)_?(by|uid|user|user_?id|by_?id|by_?user(_?id)?)$")
+
+
+def bookkeeping(column: str) -> bool:
+    """Whether a key column only records who touched the row (``created_by``, ``write_uid``, ...).
+
+    Such keys point every table at the user table; they say nothing about the domain.
+
+    >>> bookkeeping("created_by"), bookkeeping("write_uid"), bookkeeping("LastModifiedBy"), bookkeeping("customer_id")
+    (True, True, True, False)
+    """
+    from workbench.assess.naming import snake
+
+    return bool(_WHO_DID_IT.match(snake(column)))
+
+
+def fk_strength(table: Table, columns: list[str]) -> float:
+    """A declared key's strength: 1; 1.5 when identifying (its columns are part of the child's
+    primary key) -- and see :func:`fk_edges` for cascades; 0.3 for a bookkeeping key."""
+    if len(columns) == 1 and bookkeeping(columns[0]):
+        return BOOKKEEPING_STRENGTH
+    identifying = bool(table.primary_key) and set(columns) <= set(table.primary_key)
+    return 1.5 if identifying else 1.0
+
+
+BOOKKEEPING_STRENGTH = 0.3
+"""Strength of a key that only records who created or changed a row."""
+
+
+def fk_edges(schema: Schema) -> dict[Pair, float]:
+    """Declared foreign keys between distinct base tables (self-references say nothing about boundaries)."""
+    tables = {t.key for t in schema.base_tables}
+    out: dict[Pair, float] = defaultdict(float)
+    for t in schema.base_tables:
+        for fk in t.foreign_keys:
+            parent = fk.referred_key
+            if parent == t.key or parent not in tables:
+                continue
+            strength = fk_strength(t, fk.columns)
+            if (fk.on_delete or "").upper() == "CASCADE" and strength == 1.0:
+                strength = 1.5
+            out[pair(t.key, parent)] += strength
+    return {p: min(w, 2.0) for p, w in sorted(out.items())}
+
+
+def schema_edges(schema: Schema, per_table: int = 3) -> dict[Pair, float]:
+    """Same database schema: when tables live in several schemas (``sales.*``, ``hr.*``), each table is
+    tied to the ``per_table`` most referenced tables of its own schema (strength 1).
+
+    The DBA's grouping is evidence of ownership; tying each table to its schema's central tables,
+    rather than to every other table of the schema, keeps the graph sparse. A schema holding nearly
+    all tables (or a database with one schema) gives no signal.
+    """
+    by_schema: dict[str | None, list[Table]] = defaultdict(list)
+    for t in schema.base_tables:
+        by_schema[t.schema].append(t)
+    if len(by_schema) < 2:
+        return {}
+    total = len(schema.base_tables)
+    fan_in = {p: len(c) for p, c in references(schema).items()}
+    out: dict[Pair, float] = {}
+    for tables in by_schema.values():
+        if len(tables) < 2 or len(tables) > 0.8 * total:
+            continue
+        central = sorted(tables, key=lambda t: (-fan_in.get(t.key, 0), t.key))[: per_table + 1]
+        for t in tables:
+            for c in [c for c in central if c.key != t.key][:per_table]:
+                out[pair(t.key, c.key)] = 1.0
+    return dict(sorted(out.items()))
+
+
+def implied_references(schema: Schema) -> list[tuple[str, str, str]]:
+    """Undeclared references read from column names, as ``(child, parent, column)``, sorted.
+
+    The rules are the assessment stage's (:func:`workbench.assess.implied.implied_references`),
+    so the lint report and the decomposition see the same implied keys, with one guard: when a
+    column's stem names a table (``customer_id`` and ``customers``) but the rules matched another
+    table merely keyed by the same column name (a report table keyed by ``customer_id``), the
+    table the name designates wins.
+    """
+    from workbench.assess.implied import implied_references as found
+    from workbench.assess.naming import name_forms, snake
+
+    by_form: dict[str, list[Table]] = defaultdict(list)
+    for t in schema.base_tables:
+        if len(t.primary_key) == 1:
+            for form in name_forms(t.name):
+                by_form[form].append(t)
+    out = set()
+    for r in found(schema):
+        parent = r.referred_table
+        stem, _, _ = snake(r.column).rpartition("_")
+        named = [t for t in by_form.get(stem, []) if t.key != r.table]
+        referred_name = parent.rsplit(".", 1)[-1]
+        if stem and len(named) == 1 and stem not in name_forms(referred_name) and named[0].key != parent:
+            parent = named[0].key
+        if parent != r.table:
+            out.add((r.table, parent, r.column))
+    return sorted(out)
+
+
+def implied_fk_edges(schema: Schema, implied: list[tuple[str, str, str]] | None = None) -> dict[Pair, float]:
+    """:func:`implied_references` (or ``implied``, when already computed) as unordered edges of
+    strength 1, pairs already declared skipped."""
+    declared = set(fk_edges(schema))
+    refs = implied_references(schema) if implied is None else implied
+    return {p: 1.0 for p in sorted({pair(c, p) for c, p, _ in refs}) if p not in declared}
+
+
+def references(schema: Schema, implied: list[tuple[str, str, str]] | None = None) -> dict[str, set[str]]:
+    """parent -> the distinct tables referencing it, declared or implied (self-references left out)."""
+    out: dict[str, set[str]] = defaultdict(set)
+    keys = {t.key for t in schema.base_tables}
+    for t in schema.base_tables:
+        for fk in t.foreign_keys:
+            if fk.referred_key != t.key and fk.referred_key in keys:
+                out[fk.referred_key].add(t.key)
+    for child, parent, _ in implied_references(schema) if implied is None else implied:
+        out[parent].add(child)
+    return dict(out)
+
+
+def _affinity(groups: list[tuple[Iterable[str], float]], known: set[str] | None) -> dict[Pair, float]:
+    """0.5 static + 0.5 dynamic Jaccard over groups of tables (statements or transactions):
+    |A and B| / (|A| + |B| - |A and B|) with A the groups holding a table, counted once each
+    (static) or by their count (dynamic). Pairs come from a pandas self-join of the memberships."""
+    index: dict[str, int] = {}
+    rows = [(i, index.setdefault(t, len(index)), float(count)) for i, (members, count) in enumerate(groups)
+            for t in sorted(set(members)) if known is None or t in known]
+    if not rows:
+        return {}
+    names = sorted(index, key=index.__getitem__)
+    member = pd.DataFrame(rows, columns=["g", "t", "c"])
+    if member["c"].sum() <= 0:
+        member["c"] = 1.0
+    size = member.groupby("t").agg(n=("g", "size"), c=("c", "sum"))
+    pairs = member.merge(member[["g", "t"]], on="g", suffixes=("_a", "_b"))
+    pairs = pairs[pairs["t_a"] != pairs["t_b"]]
+    pairs = pairs[[names[a] < names[b] for a, b in zip(pairs["t_a"], pairs["t_b"], strict=True)]]
+    if pairs.empty:
+        return {}
+    inter = pairs.groupby(["t_a", "t_b"], sort=False).agg(n=("g", "size"), c=("c", "sum")).reset_index()
+    na, nb = size.loc[inter["t_a"]], size.loc[inter["t_b"]]
+    static = inter["n"].to_numpy() / (na["n"].to_numpy() + nb["n"].to_numpy() - inter["n"].to_numpy())
+    dynamic = inter["c"].to_numpy() / (na["c"].to_numpy() + nb["c"].to_numpy() - inter["c"].to_numpy())
+    value = 0.5 * static + 0.5 * dynamic
+    return dict(sorted(((names[a], names[b]), float(v))
+                       for a, b, v in zip(inter["t_a"], inter["t_b"], value, strict=True)))
+
+
+def join_affinity(workload: Workload, tables: set[str] | None = None) -> dict[Pair, float]:
+    """Join co-access per REFERENCE.md section 2: joins(t1,t2) / (sql(t1) + sql(t2) - joins(t1,t2)).
+
+    ``sql(t)`` counts the statements touching ``t``; only pairs joined in at least one statement
+    get an edge, so tables merely read by one statement in separate subqueries stay apart.
+    """
+    touched: dict[str, set[int]] = defaultdict(set)
+    joined: dict[Pair, set[int]] = defaultdict(set)
+    calls: list[float] = []
+    for i, tpl in enumerate(workload.templates):
+        calls.append(float(max(tpl.calls, 0)))
+        for t in set(tpl.tables_read) | set(tpl.tables_written):
+            if tables is None or t in tables:
+                touched[t].add(i)
+        for a, b in tpl.joins:
+            if a != b and (tables is None or (a in tables and b in tables)):
+                joined[pair(a, b)].add(i)
+    dynamic_ok = sum(calls) > 0
+    out: dict[Pair, float] = {}
+    for (a, b), both in sorted(joined.items()):
+        sa, sb = touched[a] | both, touched[b] | both
+        static = len(both) / len(sa | sb)
+        if dynamic_ok:
+            wb = sum(calls[i] for i in both)
+            wu = sum(calls[i] for i in sa | sb)
+            dynamic = wb / wu if wu else static
+        else:
+            dynamic = static
+        out[(a, b)] = 0.5 * static + 0.5 * dynamic
+    return out
+
+
+def cowrite_affinity(workload: Workload, tables: set[str] | None = None) -> dict[Pair, float]:
+    """Jaccard over transactions writing each table (static by shape, dynamic by count)."""
+    return _affinity([(tx.tables_written, tx.count) for tx in workload.transactions], tables)
+
+
+def coaccess_affinity(workload: Workload, tables: set[str] | None = None) -> dict[Pair, float]:
+    """Jaccard over transactions touching each table, reads included."""
+    return _affinity([([*tx.tables_read, *tx.tables_written], tx.count) for tx in workload.transactions], tables)
+
+
+def _name_terms(t: Table) -> Counter[str]:
+    """Weighted words of a table's name: the leading word counts most (in ``order_lines`` and
+    ``audit_log`` the domain is the modifier, the last word a generic kind of thing), then the
+    schema's name, then the other words."""
+    terms: Counter[str] = Counter()
+    words = tokens(t.name)
+    for i, w in enumerate(words):
+        terms[w] = max(terms[w], 1.0 if i == 0 else 0.5)
+    if t.schema:
+        for w in tokens(t.schema):
+            terms[w] = max(terms[w], 1.0)
+    return terms
+
+
+def _column_terms(t: Table) -> Counter[str]:
+    """Words of a table's column names (primary key left out: ``id`` says nothing)."""
+    pk = set(t.primary_key)
+    return Counter({w: 1.0 for c in t.columns if c.name not in pk for w in tokens(c.name)})
+
+
+def _cosines(terms: list[Counter[str]], max_df: int) -> pd.Series:
+    """TF-IDF cosine similarity of every pair of tables (by position in ``terms``) sharing a word
+    of document frequency 2..max_df, as a Series indexed by (a, b) with a < b.
+
+    The pairs come from a self-join of the (word, table, weight) postings in pandas: the sum over
+    words of df^2 reaches millions on a 5,000-table schema.
+    """
+    n = len(terms)
+    df: Counter[str] = Counter(w for ts in terms for w in ts)
+    idf = {w: math.log(n / d) for w, d in df.items() if d <= max_df}
+    words = {w: i for i, w in enumerate(sorted(idf))}
+    rows: list[tuple[int, int, float]] = []
+    for k, ts in enumerate(terms):
+        vec = {w: tf * idf[w] for w, tf in ts.items() if w in idf}
+        norm = math.sqrt(sum(v * v for v in vec.values()))
+        if norm > 0:
+            rows.extend((words[w], k, v / norm) for w, v in vec.items() if df[w] > 1)  # one-table words: norm only
+    if not rows:
+        return pd.Series(dtype=float, index=pd.MultiIndex.from_arrays([[], []], names=["a", "b"]))
+    postings = pd.DataFrame(rows, columns=["w", "t", "v"])
+    pairs = postings.merge(postings, on="w", suffixes=("_a", "_b"))
+    pairs = pairs[pairs["t_a"] < pairs["t_b"]]
+    sims = pairs.assign(s=pairs["v_a"] * pairs["v_b"]).groupby(["t_a", "t_b"], sort=True)["s"].sum()
+    sims.index = sims.index.set_names(["a", "b"])
+    return sims
+
+
+def name_similarity(schema: Schema, top_k: int = 4, min_similarity: float = 0.25,
+                    column_share: float = 0.25) -> dict[Pair, float]:
+    """Similarity of table names (and, for ``column_share`` of it, of column names), each table
+    keeping its ``top_k`` nearest neighbours above ``min_similarity``.
+
+    Each part is a TF-IDF cosine over words: words found in many tables (``id``, ``created``, a
+    prefix every table shares) carry no weight (document frequency above ~2 sqrt(n)), which also
+    keeps the pair count near-linear in the number of tables; words of one table only still count
+    in its norm, so two tables sharing one generic word are not "similar". Names and columns are
+    compared separately so a table with thirty columns is still known by its name.
+    """
+    base = sorted(schema.base_tables, key=lambda t: t.key)
+    n = len(base)
+    if n < 2:
+        return {}
+    keys = [t.key for t in base]
+    max_df = max(8, int(2 * math.sqrt(n)))
+    sim = _cosines([_name_terms(t) for t in base], max_df) * (1 - column_share)
+    if column_share > 0:
+        sim = sim.add(_cosines([_column_terms(t) for t in base], max_df) * column_share, fill_value=0.0)
+    sim = sim[sim >= min_similarity]
+    if sim.empty:
+        return {}
+    frame = sim.rename("s").reset_index()
+    both = pd.concat([frame.rename(columns={"a": "t", "b": "o"}), frame.rename(columns={"b": "t", "a": "o"})])
+    best = both.sort_values(["t", "s", "o"], ascending=[True, False, True]).groupby("t", sort=False).head(top_k)
+    out: dict[Pair, float] = {}
+    for t, o, v in zip(best["t"], best["o"], best["s"], strict=True):
+        out[pair(keys[t], keys[o])] = round(float(v), 6)
+    return dict(sorted(out.items()))
