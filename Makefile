@@ -26,7 +26,7 @@ $(SAMPLE): $(STAMP) $(wildcard workbench/sample/*.py)
 	$(BIN)/workbench sample build --out $(SAMPLE)
 
 demo: setup sample
-	$(BIN)/workbench report --db $(SAMPLE_URL) --out reports/sample
+	$(BIN)/workbench report --config engagement.example.yaml --out reports/sample
 	@echo "report: reports/sample/index.html"
 
 # The report's browser tests need Debian's chromium; install it where we may (root), as CI does.
@@ -36,6 +36,7 @@ browser:
 		|| echo "note: chromium not installed; browser tests will skip (fail under CI=true)"; }
 
 test: setup sample browser
+	$(BIN)/ruff check --select F,E9 workbench tests bench
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest --nbval-lax --nbval-kernel-name workbench \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks/

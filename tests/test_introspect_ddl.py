@@ -62,7 +62,7 @@ def ddl(backend: str) -> list[str]:
         f"CONSTRAINT {q(FK_WEIRD)} FOREIGN KEY ({w['customer id']}) REFERENCES customer (id)){tail}",
         f"CREATE INDEX ix_order_customer ON {q('order')} (customer_id)",
         f"CREATE UNIQUE INDEX {q('ux Weird first')} ON {q(WEIRD)} ({w['First Name']})",
-        f"CREATE INDEX ix_line_product ON order_line (product_code, qty)",
+        "CREATE INDEX ix_line_product ON order_line (product_code, qty)",
         f"CREATE VIEW v_customer_orders AS SELECT c.id AS customer_id, c.name, o.total "
         f"FROM customer c JOIN {q('order')} o ON o.customer_id = c.id",
     ]

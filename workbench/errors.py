@@ -48,3 +48,7 @@ class StageError(WorkbenchError):
 
 class TargetError(WorkbenchError):
     """A target the workbench writes (a file, an empty database) cannot be used: not empty, not writable."""
+
+
+class MigrationError(WorkbenchError):
+    """A migration step could not complete: a row the target refused, legacy rows breaking a foreign key."""

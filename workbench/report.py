@@ -66,6 +66,8 @@ STAGES: dict[str, str] = {
     "decompose": "02_decompose.ipynb",
     "design": "03_design.ipynb",
     "plan": "04_plan.ipynb",
+    "migrate": "05_migrate.ipynb",
+    "operate": "06_operate.ipynb",
 }
 """Stage name -> notebook file in :data:`NOTEBOOKS`; stages run in the order of their file names."""
 
@@ -73,8 +75,8 @@ _TITLES = {"assess": "Assess: profile, lint, pros and cons of a schema per servi
            "decompose": "Decompose: candidate service boundaries, scored and explained",
            "design": "Design: per-service schemas, a mechanism for every cross-boundary dependency",
            "plan": "Plan: migration waves, effort, risks and prerequisites",
-           "migrate": "Migrate: copy, catch up, verify and switch, service by service",
-           "operate": "Operate: schema versions and consistency checks per service"}
+           "migrate": "Migrate: per-service schemas built, legacy rows copied and verified, schemas versioned",
+           "operate": "Operate: drift, index advice and monitoring per service"}
 
 ALWAYS = ("db_url", "out_dir")
 """Parameters every stage notebook declares and always receives."""
