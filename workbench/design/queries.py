@@ -140,13 +140,14 @@ def _is_join_predicate(eq: exp.EQ) -> bool:
         (left.table or "") != (right.table or "") and bool(left.table) and bool(right.table)
 
 
-def _conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
+def conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
+    """The AND-ed terms of a predicate, parentheses unwrapped (what a join or an index can use)."""
     if node is None:
         return []
     if isinstance(node, exp.And):
-        return [*_conjuncts(node.left), *_conjuncts(node.right)]
+        return [*conjuncts(node.left), *conjuncts(node.right)]
     if isinstance(node, exp.Paren):
-        return _conjuncts(node.this)
+        return conjuncts(node.this)
     return [node]
 
 
@@ -161,7 +162,7 @@ def _sorted(d: dict[str, set[str]]) -> dict[str, list[str]]:
 
 def _key_lookup(where: exp.Expression | None, aliases: dict[str, str], resolver: Resolver) -> bool:
     pinned: dict[str, set[str]] = defaultdict(set)
-    for cond in _conjuncts(where.this if where is not None else None):
+    for cond in conjuncts(where.this if where is not None else None):
         if isinstance(cond, exp.EQ):
             col, other = (cond.left, cond.right) if isinstance(cond.left, exp.Column) else (cond.right, cond.left)
             if isinstance(col, exp.Column) and _is_value(other):
@@ -191,7 +192,7 @@ def _joins(select: exp.Select, aliases: dict[str, str], resolver: Resolver) -> l
             return []
         step = Join(resolver.key(join.this) or "", join.this.alias_or_name,
                     outer=(join.side or "").upper() in ("LEFT", "RIGHT", "FULL"))
-        for cond in _conjuncts(join.args.get("on")):
+        for cond in conjuncts(join.args.get("on")):
             if isinstance(cond, exp.EQ) and all(isinstance(x, exp.Column) for x in (cond.left, cond.right)):
                 a = _column_table(cond.left, aliases, resolver)
                 b = _column_table(cond.right, aliases, resolver)

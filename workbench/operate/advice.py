@@ -40,7 +40,7 @@ from workbench.assess.lint.redundant_indexes import redundant_indexes
 from workbench.design.ddl import dialect_of
 from workbench.design.model import Design
 from workbench.design.projections import identifier
-from workbench.design.queries import Resolver
+from workbench.design.queries import Resolver, conjuncts
 from workbench.design.schemas import check_dialect, service_metadata
 from workbench.design.sqltypes import SQLGLOT_DIALECTS
 from workbench.migrate.units import split_key
@@ -128,16 +128,6 @@ def _resolve(col: exp.Column, aliases: dict[str, str], resolver: Resolver) -> tu
     return owners.pop() if len(owners) == 1 else None
 
 
-def _conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
-    if node is None:
-        return []
-    if isinstance(node, exp.And):
-        return [*_conjuncts(node.left), *_conjuncts(node.right)]
-    if isinstance(node, exp.Paren):
-        return _conjuncts(node.this)
-    return [node]
-
-
 def _aliases(scope_expr: exp.Expression, sources: dict[str, object], resolver: Resolver) -> dict[str, str]:
     out = {}
     for alias, source in sources.items():
@@ -155,9 +145,9 @@ def _block(node: exp.Expression, aliases: dict[str, str], resolver: Resolver, ca
     """Record one query block's predicates (WHERE, JOIN ... ON) and sort columns."""
     equality: dict[str, set[str]] = defaultdict(set)
     ranges: dict[str, set[str]] = defaultdict(set)
-    conds = _conjuncts(node.args.get("where").this if node.args.get("where") else None)
+    conds = conjuncts(node.args.get("where").this if node.args.get("where") else None)
     for join in node.args.get("joins") or []:
-        conds += _conjuncts(join.args.get("on"))
+        conds += conjuncts(join.args.get("on"))
     for cond in conds:
         cols = [c for c in (cond.left, cond.right) if isinstance(c, exp.Column)] if isinstance(cond, exp.EQ) else []
         if len(cols) == 2:  # a join predicate: each side is looked up by its column
