@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import doctest
 import io
 import math
 import os
@@ -16,10 +15,6 @@ import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-import workbench.assess.coltypes
-import workbench.assess.indexes
-import workbench.assess.narrative
-import workbench.assess.naming
 from workbench import serde
 from workbench.assess import plots
 from workbench.assess.graph import fk_graph, graph_stats
@@ -55,12 +50,6 @@ SHOP = s(
     t("audit", "what", pk=False, rows=None),
     Table("v_orders", kind="view", columns=[Column("id", "INTEGER")]),
 )
-
-
-def test_modules_doctests() -> None:
-    for module in (workbench.assess.coltypes, workbench.assess.naming, workbench.assess.indexes, workbench.assess.narrative):
-        result = doctest.testmod(module)
-        assert result.attempted > 0 and result.failed == 0, module.__name__
 
 
 def test_profile_tables_one_row_per_base_table_biggest_first() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from workbench.assess.implied import implied_references
 from workbench.decompose import signals as sig
 from workbench.decompose.graph import Weights, build_graph, describe_edge, edges_frame
 from workbench.decompose.tokens import normal, singular, tokens
@@ -55,6 +56,8 @@ def test_implied_prefers_the_table_the_column_names() -> None:
     refs = {(c, p) for c, p, _ in sig.implied_references(schema)}
     assert ("web_sessions", "customers") in refs
     assert ("web_sessions", "rpt_customer_ltv") not in refs
+    lint = {(r.table, r.referred_table) for r in implied_references(schema)}
+    assert refs == lint  # the decomposition and the lint report see the same implied keys
 
 
 def test_join_affinity_follows_the_reference_formula() -> None:

@@ -148,3 +148,65 @@ def test_insert_select_fills_the_read_model_inside_one_postgresql_database(pg_ur
         engine.dispose()
     assert counts == {"rm_reviews": 3, "rm_orders": 3}
     assert all(s for s in statements(d, "sales", "postgresql"))
+
+
+FANOUT_DDL = [
+    "CREATE TABLE customers (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL)",
+    "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customers(id), "
+    "currency CHAR(3) NOT NULL)",
+    "CREATE TABLE reviews (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customers(id), "
+    "rating INTEGER NOT NULL)",
+    "CREATE TABLE rates (currency CHAR(3) NOT NULL, day DATE NOT NULL, rate NUMERIC(10, 4) NOT NULL, "
+    "PRIMARY KEY (currency, day))",
+    "INSERT INTO customers VALUES (1, 'Ann'), (2, 'Bob'), (3, 'Cy')",
+    "INSERT INTO orders VALUES (10, 1, 'EUR'), (11, 1, 'EUR'), (12, 1, 'USD'), (13, 2, 'USD')",
+    "INSERT INTO reviews VALUES (20, 1, 5), (21, 1, 4), (22, 2, 3)",
+    "INSERT INTO rates VALUES ('EUR', '2024-01-01', 1), ('EUR', '2024-01-02', 1), ('USD', '2024-01-01', 0.9), "
+    "('USD', '2024-01-02', 0.91), ('USD', '2024-01-03', 0.92)",
+]
+# customer 360: two one-to-many branches from the customer (a chasm trap)
+SUMMARY = ("SELECT c.name, COUNT(DISTINCT o.id) AS orders, AVG(r.rating) AS rating FROM customers c "
+           "LEFT JOIN orders o ON o.customer_id = c.id LEFT JOIN reviews r ON r.customer_id = c.id "
+           "WHERE c.id = ? GROUP BY c.name")
+# the day's rate: joined on part of its key, the request gives the rest
+VALUED = ("SELECT o.id, c.name, o.currency, r.rate FROM orders o JOIN customers c ON c.id = o.customer_id "
+          "LEFT JOIN rates r ON r.currency = o.currency AND r.day = ? WHERE o.customer_id = ? ORDER BY c.name")
+
+
+@pytest.fixture
+def fanout(tmp_path: Path) -> tuple[str, Design]:
+    url = f"sqlite:///{tmp_path / 'legacy.sqlite'}"
+    _legacy(url, FANOUT_DDL)
+    workload = Workload(dialect="sqlite", statements=1_000, templates=[
+        StatementTemplate("s", SUMMARY, "select", 300, tables_read=["customers", "orders", "reviews"],
+                          joins=[("customers", "orders"), ("customers", "reviews")]),
+        StatementTemplate("v", VALUED, "select", 300, tables_read=["customers", "orders", "rates"],
+                          joins=[("customers", "orders"), ("orders", "rates")]),
+    ])
+    decomposition = Decomposition(services={"crm": Service(["customers", "reviews"]), "sales": Service(["orders"]),
+                                            "fx": Service(["rates"])})
+    return url, design(introspect(url), decomposition, workload, findings=[])
+
+
+def test_branches_that_would_multiply_rows_are_split_or_left_to_the_request(fanout: tuple[str, Design]) -> None:
+    url, d = fanout
+    summary = [p for p in d.projections if p.dependency.startswith("read:customers")]
+    assert [p.name for p in summary] == ["rm_customers"]  # the reviews branch is crm's own: not copied
+    p = summary[0]
+    assert [s.table for s in p.joins] == ["customers", "orders"]
+    assert any("own reviews joined at request time" in n for n in p.notes)
+    assert len(_fill(url, d, p.name)) == 5  # one row per order, plus Cy without any (3 x 2 with the reviews)
+
+
+def test_request_time_lookup_is_a_read_model_of_its_own(fanout: tuple[str, Design]) -> None:
+    url, d = fanout
+    valued = {p.name: p for p in d.projections if p.dependency.startswith("read:orders")}
+    assert sorted(valued) == ["rm_orders", "rm_orders_rates"]
+    assert [s.table for s in valued["rm_orders"].joins] == ["orders", "customers"]
+    assert valued["rm_orders"].key == ["orders_id"] and len(_fill(url, d, "rm_orders")) == 4
+    rates = valued["rm_orders_rates"]
+    assert [s.table for s in rates.joins] == ["rates"] and not rates.joins[0].on
+    assert rates.key == ["currency", "day"] and len(_fill(url, d, "rm_orders_rates")) == 5  # not 4 x 2.5
+    assert any("part of its key" in n for n in rates.notes)
+    assert {c.name for c in valued["rm_orders"].columns} >= {"currency"}  # the consumer joins the two on it
+    assert {e.split(":")[0] for e in rates.events} == {"fx"}

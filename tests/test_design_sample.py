@@ -40,7 +40,7 @@ def sample(small_sample_path: Path, tmp_path_factory: pytest.TempPathFactory) ->
     tmp = tmp_path_factory.mktemp("design_sample")
     url = f"sqlite:///{small_sample_path}"
     schema = introspect(url)
-    logs = write_logs(tmp / "logs", statements=3_000, formats=["jsonl"])
+    logs = write_logs(tmp / "logs", statements=20_000, formats=["jsonl"])  # enough for the rare reports
     workload = ingest([str(logs["jsonl"])], "jsonl", schema=schema)
     decomposition = decompose(schema, workload, stability=0)
     result = design(schema, decomposition, workload)
@@ -125,6 +125,24 @@ def test_read_model_fills_run_read_only_on_the_legacy(sample: Sample) -> None:
                 result = conn.exec_driver_sql(p.fill_sql)
                 assert list(result.keys()) == [c.name for c in p.columns], p.name
                 result.fetchmany(5)
+    finally:
+        engine.dispose()
+
+
+def test_read_models_hold_one_grain(sample: Sample) -> None:
+    """A read model whose join has several one-to-many branches would multiply rows (a chasm trap):
+    each fill yields no more than twice the rows of its largest table, and about what the design says."""
+    engine = source_engine(sample.url)
+    try:
+        with engine.connect() as conn:
+            for p in sample.design.projections:
+                if p.dependency.startswith("view:"):
+                    continue
+                rows = conn.execute(sa.select(sa.func.count()).select_from(sa.text(f"({p.fill_sql}) AS fill"))).scalar()
+                largest = max(conn.execute(sa.select(sa.func.count()).select_from(sa.table(s.name, schema=s.schema)))
+                              .scalar() for s in p.joins)
+                assert rows <= 2 * largest, (p.name, rows, largest)
+                assert p.rows_estimate is not None and rows <= 2 * p.rows_estimate, (p.name, rows, p.rows_estimate)
     finally:
         engine.dispose()
 

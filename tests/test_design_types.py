@@ -132,3 +132,55 @@ def test_timezone_and_lengths_survive() -> None:
     assert to_sqlalchemy("TIMESTAMP WITHOUT TIME ZONE", "postgresql").type.timezone is False
     assert to_sqlalchemy("ENUM('new','refunded')", "mysql").type.length == len("refunded")
     assert to_sqlalchemy("NUMERIC(14, 8)", "sqlite").type.scale == 8
+
+
+@pytest.mark.parametrize(("dialect", "text", "on_mysql", "on_mssql"), [
+    ("postgresql", "TIMESTAMP WITHOUT TIME ZONE", "DATETIME(6)", "DATETIME2(6)"),  # microseconds by default
+    ("postgresql", "TIMESTAMP(3) WITHOUT TIME ZONE", "DATETIME(3)", "DATETIME2(3)"),
+    ("postgresql", "TIME WITHOUT TIME ZONE", "TIME(6)", "TIME(6)"),
+    ("sqlite", "DATETIME", "DATETIME(6)", "DATETIME2(6)"),  # text: whatever fraction it holds
+    ("mysql", "DATETIME", "DATETIME", "DATETIME"),  # whole seconds by default
+    ("mysql", "DATETIME(3)", "DATETIME(3)", "DATETIME2(3)"),
+    ("mssql", "DATETIME", "DATETIME(3)", "DATETIME2(3)"),
+    ("mssql", "DATETIME2", "DATETIME(6)", "DATETIME2(6)"),  # 100 ns: as close as MySQL gets
+    ("mssql", "SMALLDATETIME", "DATETIME", "DATETIME"),
+])
+def test_fractional_seconds_survive_targets_that_default_to_whole_seconds(dialect: str, text: str, on_mysql: str,
+                                                                          on_mssql: str) -> None:
+    mapped = to_sqlalchemy(text, dialect).type
+    assert str(mapped.compile(dialect=mysql.dialect())) == on_mysql
+    assert str(mapped.compile(dialect=mssql.dialect())) == on_mssql
+    on_oracle = str(mapped.compile(dialect=oracle.dialect()))
+    if on_mysql.startswith("DATETIME"):  # Oracle's DATE holds whole seconds, its TIMESTAMP microseconds
+        assert on_oracle == ("DATE" if on_mysql == "DATETIME" else "TIMESTAMP")
+
+
+@pytest.mark.postgres
+@pytest.mark.mariadb
+def test_microseconds_from_postgresql_arrive_on_mariadb(pg_url: str, mysql_url: str) -> None:
+    """A PostgreSQL timestamp keeps its microseconds through the mapped type on a real MariaDB."""
+    source = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
+    with source.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE stamps (id INTEGER PRIMARY KEY, at TIMESTAMP NOT NULL)")
+        conn.exec_driver_sql("INSERT INTO stamps VALUES (1, '2024-05-06 07:08:09.123456')")
+        expected = conn.exec_driver_sql("SELECT at FROM stamps").scalar_one()
+    source.dispose()
+    text = next(t for t in introspect(pg_url).tables if t.name == "stamps").column("at").type
+    table = sa.Table("stamps", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("at", to_sqlalchemy(text, "postgresql").type))
+    target = sa.create_engine(mysql_url, poolclass=sa.pool.NullPool)
+    try:
+        with target.begin() as conn:
+            table.create(conn)
+            conn.execute(table.insert(), [{"id": 1, "at": expected}])
+            assert conn.execute(sa.select(table.c.at)).scalar_one() == expected
+    finally:
+        target.dispose()
+
+
+def test_a_known_target_gets_its_own_type_not_a_variant_list() -> None:
+    """The per-service metadata (DDL, Alembic baselines) names the target's type plainly."""
+    assert repr(to_sqlalchemy("TIMESTAMP", "postgresql", "mysql").type) == "DATETIME(fsp=6)"
+    assert repr(to_sqlalchemy("TIMESTAMP", "postgresql", "mariadb").type) == "DATETIME(fsp=6)"
+    assert repr(to_sqlalchemy("TIMESTAMP", "postgresql", "postgresql").type) == "DateTime()"
+    assert repr(to_sqlalchemy("DATETIME", "mysql", "mssql").type) == "DateTime()"  # whole seconds fit anywhere

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import json
 import sqlite3
 from pathlib import Path
@@ -15,8 +14,7 @@ from workbench import serde
 from workbench.cli import main
 from workbench.db import source_engine
 from workbench.errors import EmptyDatabaseError, NotFoundError
-import workbench.introspect
-from workbench.introspect import common, counts, introspect, mysql, read_schema, sqlite
+from workbench.introspect import counts, introspect, read_schema
 from workbench.schema import Schema, Table
 
 SHARED = {"customer", "product", "order", "order_line", "shipment", "employee", WEIRD, "v_customer_orders"}
@@ -382,12 +380,6 @@ def test_exact_counts_span_batches(tmp_path: Path) -> None:
     s = introspect(f"sqlite:///{path}")
     assert len(s.tables) == n
     assert all(t.row_count == int(t.name.split()[1]) % 4 for t in s.tables)
-
-
-@pytest.mark.parametrize("module", [workbench.introspect, common, sqlite, mysql])
-def test_doctests(module: object) -> None:
-    result = doctest.testmod(module)  # type: ignore[arg-type]
-    assert result.attempted > 0 and result.failed == 0
 
 
 # ------------------------------------------------------------------------------- bad input (CLI)

@@ -271,14 +271,3 @@ def test_notebook_url_moves_passwords_out_and_anchors_sqlite_paths(tmp_path: Pat
     assert report.notebook_url(f"mysql+pymysql://root:{SECRET_LITERAL}@h/db") == ("mysql+pymysql://root@h/db", {PASSWORD_ENV: SECRET_LITERAL})
     monkeypatch.setenv("PGPASS", "x")
     assert report.notebook_url("postgresql://app:${PGPASS}@db/x") == ("postgresql://app:${PGPASS}@db/x", {})
-
-
-def test_report_doctests() -> None:
-    import doctest
-
-    from workbench import engagement
-    from workbench.reporting import notebooks, title
-
-    for module in (report, engagement, notebooks, title):
-        result = doctest.testmod(module)
-        assert result.attempted > 0 and result.failed == 0, module.__name__

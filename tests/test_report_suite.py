@@ -25,13 +25,13 @@ import nbformat
 import pytest
 import sqlalchemy as sa
 import yaml
+from servers import missing
 
 from workbench import cli, report
 from workbench.db import PASSWORD_ENV
 
 SECRET = "s3cr3t-XYZ"
 DATE = re.compile(rb'<time datetime="\d{4}-\d{2}-\d{2}">\d{4}-\d{2}-\d{2}</time>')
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 pytestmark = pytest.mark.slow
 
@@ -39,22 +39,13 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def pg_sample() -> Iterator[str]:
     """A PostgreSQL database holding the sample at 2% volume, for the whole module."""
-    from conftest import PG_ADMIN_URL, _admin_engine, _fresh_name
+    from servers import fresh_database
 
     from workbench.sample import load
 
-    admin = _admin_engine(PG_ADMIN_URL, "PostgreSQL")
-    name = _fresh_name()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with fresh_database("postgresql") as url:
         load(url, scale=0.02)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -190,10 +181,7 @@ def browser() -> Iterator[object]:
     from workbench.reporting.browser import HeadlessChromium, find_chromium
 
     if find_chromium() is None:
-        message = "chromium is not installed (make browser, or apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(f"{message} (CI=true: browser tests must not skip)")
-        pytest.skip(message)
+        missing("chromium is not installed (make browser, or apt-get install chromium)")
     with HeadlessChromium(1280, 2000) as chromium:
         yield chromium
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import io
 import math
 from pathlib import Path
@@ -10,7 +9,6 @@ from pathlib import Path
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-import workbench.workload.stage
 from workbench import serde
 from workbench.errors import WorkbenchError
 from workbench.schema import Schema, Table
@@ -116,7 +114,6 @@ def test_figures_render(workload: Workload) -> None:
 
 
 def test_stage_for_the_sample_and_for_a_client(tmp_path: Path) -> None:
-    assert doctest.testmod(workbench.workload.stage).failed == 0
     from workbench.sample.tables import DOMAINS
 
     sample = Schema(dialect="sqlite", database="x", tables=[Table(n) for n in DOMAINS])

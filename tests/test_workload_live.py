@@ -27,13 +27,11 @@ import pymysql
 import pytest
 import sqlalchemy as sa
 from pymysql.constants import CLIENT
+from servers import MY_ADMIN_URL, PG_ADMIN_URL, missing
 
 from workbench.schema import Schema, Table
 from workbench.workload import Workload, ingest
 
-PG_ADMIN_URL = os.environ.get("WORKBENCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-MY_ADMIN_URL = os.environ.get("WORKBENCH_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306/test")
-IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ENABLE = (
     "ALTER SYSTEM SET logging_collector = on; ALTER SYSTEM SET log_destination = 'stderr,csvlog'; "
     "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'; then restart the server"
@@ -43,9 +41,7 @@ PG_ENABLE = (
 def _require(ok: bool, message: str) -> None:
     """Skip locally, fail under CI=true, as the server fixtures do."""
     if not ok:
-        if IN_CI:
-            pytest.fail(f"{message} (CI=true: configure the server, see .ci/run)")
-        pytest.skip(message)
+        missing(f"{message}; configure the server, see .ci/run")
 
 
 def names(token: str) -> dict[str, str]:

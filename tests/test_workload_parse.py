@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import doctest
 import random
 import time
 
 import pytest
 
-import workbench.workload.extract
-import workbench.workload.normalize
-import workbench.workload.resolve
 from workbench.schema import Schema, Table
 from workbench.workload.extract import TableRef, analyze, analyze_truncated, control_of
 from workbench.workload.normalize import Normalizer, fingerprint, is_binary, sample_text, split_statements
 from workbench.workload.resolve import Resolver
-
-
-@pytest.mark.parametrize(
-    "module", [workbench.workload.normalize, workbench.workload.extract, workbench.workload.resolve], ids=lambda m: m.__name__
-)
-def test_doctests(module: object) -> None:
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)  # type: ignore[arg-type]
-    assert result.attempted > 0 and result.failed == 0
 
 
 # --- normalisation ---------------------------------------------------------------------------------------------

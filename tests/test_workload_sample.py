@@ -3,7 +3,6 @@ what the issue asks of it (multi-domain writes, cross-domain reads, wide reports
 
 from __future__ import annotations
 
-import doctest
 import hashlib
 import json
 import random
@@ -13,7 +12,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-import workbench.workload.simlog
 from workbench import serde
 from workbench.cli import main
 from workbench.db import target_engine
@@ -40,11 +38,6 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def workloads(logs: dict[str, Path]) -> dict[str, Workload]:
     schema = sample_schema()
     return {fmt: ingest([str(logs[fmt])], fmt, schema=schema) for fmt in FILES}
-
-
-def test_doctests() -> None:
-    result = doctest.testmod(workbench.workload.simlog)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def one_of_each() -> list[tuple[str, tuple]]:  # type: ignore[type-arg]

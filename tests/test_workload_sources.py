@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import csv
-import doctest
 import json
 from pathlib import Path
 
 import pytest
 
-import workbench.workload.sources.base
-import workbench.workload.sources.generic
-import workbench.workload.sources.mysql_general_log
-import workbench.workload.sources.pg_csvlog
-import workbench.workload.transactions
 from workbench import serde
 from workbench.errors import ArtifactError, NotFoundError
 from workbench.workload import ingest
@@ -27,17 +21,6 @@ class Issues:
 
     def add(self, kind: str, text: str, count: int = 1) -> None:
         self.seen.append((kind, text))
-
-
-@pytest.mark.parametrize(
-    "module",
-    [workbench.workload.sources.base, workbench.workload.sources.generic, workbench.workload.sources.mysql_general_log,
-     workbench.workload.sources.pg_csvlog, workbench.workload.transactions],
-    ids=lambda m: m.__name__,
-)  # fmt: skip
-def test_doctests(module: object) -> None:
-    result = doctest.testmod(module)  # type: ignore[arg-type]
-    assert result.attempted > 0 and result.failed == 0
 
 
 def shapes(workload) -> dict[tuple[tuple[str, ...], tuple[str, ...]], int]:  # type: ignore[no-untyped-def]

@@ -129,31 +129,12 @@ def schema_edges(schema: Schema, per_table: int = 3) -> dict[Pair, float]:
 def implied_references(schema: Schema) -> list[tuple[str, str, str]]:
     """Undeclared references read from column names, as ``(child, parent, column)``, sorted.
 
-    The rules are the assessment stage's (:func:`workbench.assess.implied.implied_references`),
-    so the lint report and the decomposition see the same implied keys, with one guard: when a
-    column's stem names a table (``customer_id`` and ``customers``) but the rules matched another
-    table merely keyed by the same column name (a report table keyed by ``customer_id``), the
-    table the name designates wins.
+    The rules are the assessment stage's (:func:`workbench.assess.implied.implied_references`), so
+    the lint report and the decomposition see the same implied keys.
     """
     from workbench.assess.implied import implied_references as found
-    from workbench.assess.naming import name_forms, snake
 
-    by_form: dict[str, list[Table]] = defaultdict(list)
-    for t in schema.base_tables:
-        if len(t.primary_key) == 1:
-            for form in name_forms(t.name):
-                by_form[form].append(t)
-    out = set()
-    for r in found(schema):
-        parent = r.referred_table
-        stem, _, _ = snake(r.column).rpartition("_")
-        named = [t for t in by_form.get(stem, []) if t.key != r.table]
-        referred_name = parent.rsplit(".", 1)[-1]
-        if stem and len(named) == 1 and stem not in name_forms(referred_name) and named[0].key != parent:
-            parent = named[0].key
-        if parent != r.table:
-            out.add((r.table, parent, r.column))
-    return sorted(out)
+    return sorted({(r.table, r.referred_table, r.column) for r in found(schema) if r.referred_table != r.table})
 
 
 def implied_fk_edges(schema: Schema, implied: list[tuple[str, str, str]] | None = None) -> dict[Pair, float]:

@@ -4,6 +4,7 @@ outbox and idempotency tables, the events catalog), from an accepted decompositi
 
 >>> from workbench.schema import Column, ForeignKey, Schema, Table
 >>> from workbench.decompose.model import Decomposition, Service
+>>> from workbench.design import design
 >>> schema = Schema(dialect="sqlite", database="x.db", tables=[
 ...     Table("customers", columns=[Column("id", "INTEGER", False)], primary_key=["id"], row_count=10**5),
 ...     Table("orders", columns=[Column("id", "INTEGER", False), Column("customer_id", "INTEGER")],
@@ -17,13 +18,28 @@ outbox and idempotency tables, the events catalog), from an accepted decompositi
 
 from __future__ import annotations
 
-from workbench.design.ddl import apply, script, statements
-from workbench.design.dependencies import catalog
-from workbench.design.mechanisms import MECHANISMS, Rules
-from workbench.design.model import Dependency, Design, ServiceDesign, load_design
-from workbench.design.pipeline import design, namespace
-from workbench.design.schemas import DIALECTS
-from workbench.design.write import write_design
+import importlib
+from typing import Any
 
-__all__ = ["DIALECTS", "MECHANISMS", "Dependency", "Design", "Rules", "ServiceDesign", "apply", "catalog", "design",
-           "load_design", "namespace", "script", "statements", "write_design"]
+# Exports load on first use (PEP 562): reading a design.json (plan, migrate, drift) must not pay for
+# the design pipeline's imports (sqlglot, pandas, the decomposition stack) at every CLI start.
+_EXPORTS = {
+    "apply": "ddl", "script": "ddl", "statements": "ddl", "catalog": "dependencies", "MECHANISMS": "mechanisms",
+    "Rules": "mechanisms", "Dependency": "model", "Design": "model", "ServiceDesign": "model",
+    "load_design": "model", "design": "pipeline", "namespace": "pipeline", "DIALECTS": "schemas",
+    "write_design": "write",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

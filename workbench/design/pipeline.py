@@ -186,7 +186,8 @@ class _Builder:
                             dep.id)
 
     def add_local_copy(self, consumer: str, key: str, dep: Dependency) -> None:
-        """The consumer's own, writable copy of a cross-cutting table (same columns, empty at first)."""
+        """The consumer's own, writable copy of a cross-cutting table (same columns; the migration seeds
+        it with the legacy rows, so counters continue where the monolith left them)."""
         svc = self.services.get(consumer)
         if svc is None or any(t.source == key and t.role == "copy" for t in svc.tables):
             return
@@ -233,36 +234,45 @@ class _Builder:
         if dep.mechanism != "cqrs_projection" or dep.consumer not in self.services:
             return
         svc = self.services[dep.consumer]
+        built: list[tuple[Projection, Table, dict[str, list[str]]]] = []
         if dep.kind == "view":
             view = self.tables[dep.id.removeprefix("view:")]
-            base = view.name
             shape = self.b.view_shapes[view.key]
-            name = _free(identifier(f"rm_{base}"), self._used(dep.consumer), "rm")
+            name = _free(identifier(f"rm_{view.name}"), self._used(dep.consumer), "rm")
             projection, table = from_view(name, dep.consumer, dep.id, view, shape, self.schema)
-            sources = {k: shape.columns.get(k, []) for k in shape.tables}
+            built.append((projection, table, {k: shape.columns.get(k, []) for k in shape.tables}))
         else:
             found = [self.shapes[f] for f in dep.facts.get("templates", []) if f in self.shapes]
             tables = sorted({t for ts in dep.tables.values() for t in ts})
             driving = dep.id.removeprefix("read:").split("+", 1)[0]
-            name = _free(identifier(f"rm_{self.tables[driving].name if driving in self.tables else driving}"),
-                         self._used(dep.consumer), "rm")
-            projection, table = from_read(name, dep.consumer, dep.id, tables, found, self.schema)
-            sources = {}
-            for c in projection.columns:
-                sources.setdefault(c.table, []).append(c.column)
-        for key, cols in sorted(sources.items()):
-            provider = self.b.service(key)
-            if provider == dep.consumer or provider not in self.services or self.tables[key].kind != "table":
-                continue
-            payload = self._pk(key) + [c for c in cols if c not in self._pk(key)]
-            for action in ALL_ACTIONS:
-                projection.events.append(f"{provider}:" + self.events.add(provider, key, action, payload,
-                                                                           dep.consumer, dep.id))
-        projection.events = sorted(set(projection.events))
-        self.projections.append(projection)
-        svc.tables.append(TargetTable(table, "projection", dep.id, neutral_types=dep.kind == "view",
-                                      identity=None if projection.key else table.primary_key[0],
-                                      notes=list(projection.notes)))
+            used = self._used(dep.consumer)
+
+            def free(wanted: str) -> str:
+                got = _free(wanted, used, "rm")
+                used.add(got.lower())
+                return got
+
+            base = identifier(f"rm_{self.tables[driving].name if driving in self.tables else driving}")
+            for projection, table in from_read(base, dep.consumer, dep.id, tables, found, self.schema,
+                                               own=dep.tables.get(dep.consumer, []), free=free):
+                sources: dict[str, list[str]] = {}
+                for c in projection.columns:
+                    sources.setdefault(c.table, []).append(c.column)
+                built.append((projection, table, sources))
+        for projection, table, sources in built:
+            for key, cols in sorted(sources.items()):
+                provider = self.b.service(key)
+                if provider == dep.consumer or provider not in self.services or self.tables[key].kind != "table":
+                    continue
+                payload = self._pk(key) + [c for c in cols if c not in self._pk(key)]
+                for action in ALL_ACTIONS:
+                    projection.events.append(f"{provider}:" + self.events.add(provider, key, action, payload,
+                                                                               dep.consumer, dep.id))
+            projection.events = sorted(set(projection.events))
+            self.projections.append(projection)
+            svc.tables.append(TargetTable(table, "projection", dep.id, neutral_types=dep.kind == "view",
+                                          identity=None if projection.key else table.primary_key[0],
+                                          notes=list(projection.notes)))
 
     def add_write(self, dep: Dependency) -> None:
         facts = dep.facts

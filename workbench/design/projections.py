@@ -2,9 +2,11 @@
 
 A read model holds, joined in advance, the columns the observed queries use (select list, join
 keys, filters, ordering) from every table they join, plus each table's key so a provider's event
-finds the rows it changes. Its grain follows the join: one row per row of the table the queries
-start from, times the rows of any table joined on less than its whole key. For a view, the read
-model is the view itself, materialised.
+finds the rows it changes. A read model holds one grain: one row per row of the table the queries
+start from, or of the one-to-many chain it follows. A join that would multiply rows (two
+one-to-many branches, or a table joined on part of its key with the request giving the rest) is
+split into several read models, joined at request time (:mod:`workbench.design.fanout`). For a
+view, the read model is the view itself, materialised.
 
 The initial fill is a SELECT over the legacy database built with SQLAlchemy from the observed
 join (or, when the query is not a plain join, from the declared foreign keys), so it quotes and
@@ -17,11 +19,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from workbench.design.fanout import ONE, grain, links, segments
 from workbench.design.model import JoinStep, Projection, ProjectionColumn
 from workbench.design.queries import Join, QueryShape, Resolver, view_outputs
 from workbench.errors import WorkbenchError
@@ -82,42 +85,6 @@ def fk_joins(driving: str, tables: Sequence[str], schema: Schema) -> tuple[list[
     return steps, sorted(wanted - set(aliases))
 
 
-def grain(steps: Sequence[JoinStep], schema: Schema) -> list[tuple[str, str]] | None:
-    """The (table, column) pairs identifying one row of the join, or None when no key exists.
-
-    A joined table whose whole primary key is equated to the other side does not multiply rows
-    (a many-to-one join); any other joined table adds its key, unless it is outer-joined (its key
-    could be NULL) or has none.
-    """
-    resolver = Resolver(schema)
-    first = resolver.tables[steps[0].table]
-    if not first.primary_key:
-        return None
-    aliases = {s.alias for s in steps}
-
-    def column(side: str) -> tuple[str, str] | None:
-        alias, dot, col = side.partition(".")
-        return (alias, col) if dot and alias in aliases else None
-
-    out = [(first.key, c) for c in first.primary_key]
-    seen = {first.key}
-    for step in steps[1:]:
-        t = resolver.tables[step.table]
-        equated = set()
-        for a, b in step.on:
-            ca, cb = column(a), column(b)
-            for mine, other in ((ca, cb), (cb, ca)):
-                if mine and other and mine[0] == step.alias and other[0] != step.alias:
-                    equated.add(mine[1])
-        if t.primary_key and set(t.primary_key) <= equated:
-            continue
-        if step.outer or not t.primary_key or t.key in seen:
-            return None
-        out += [(t.key, c) for c in t.primary_key]
-        seen.add(t.key)
-    return out
-
-
 def _names(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """Read-model column names: the column's own name when unique, else prefixed by its table."""
     count: dict[str, int] = {}
@@ -146,25 +113,56 @@ def _table(name: str, columns: list[ProjectionColumn], key: list[str], nullable:
 
 
 def from_read(name: str, service: str, dependency: str, tables: Sequence[str], shapes: Sequence[QueryShape],
-              schema: Schema) -> tuple[Projection, Table]:
-    """The read model of a cross-service read, from its statements' shapes (most called first)."""
+              schema: Schema, own: Collection[str] = (),
+              free: Callable[[str], str] | None = None) -> list[tuple[Projection, Table]]:
+    """The read models of a cross-service read, from its statements' shapes (most called first).
+
+    One read model when the join holds one grain; one per single-grain piece otherwise (see
+    :func:`workbench.design.fanout.segments`), named after the table its grain ends on. ``own``
+    are the consumer's tables, ``free`` turns a wanted name into one unused in its schema.
+    """
     resolver = Resolver(schema)
     if not shapes:
         raise WorkbenchError(f"no parsed statement for {dependency}: cannot shape its read model")
     wanted = set(tables)
     main = next((s for s in shapes if s.joins and {j.table for j in s.joins} == wanted), None)
     notes = []
+    dropped: list[int] = []
     if main is not None:
         steps = _from_shape(main.joins, resolver)
-        dropped = sum(j.dropped for j in main.joins)
-        if dropped:
-            notes.append(f"{dropped} join predicate(s) with parameters or expressions left out of the fill")
+        dropped = [j.dropped for j in main.joins]
     else:
         driving = next((s.driving for s in shapes if s.driving in wanted), sorted(wanted)[0])
         steps, missing = fk_joins(driving, sorted(wanted), schema)
         notes.append("the statements are not a plain join: the fill joins along the declared foreign keys")
         if missing:
             notes.append(f"not reachable through declared foreign keys, left out: {', '.join(missing)}")
+    pieces = segments(steps, schema, dropped, own)
+    lost = {s.alias: n for s, n in zip(steps, dropped, strict=False)}
+    out = []
+    used: set[str] = set()
+    for piece in pieces:
+        leaf = next((s.name for s in piece.steps if s.alias == piece.leaf), None)
+        wanted_name = name if len(pieces) == 1 or leaf is None else identifier(f"{name}_{leaf}")
+        if wanted_name.lower() in used:
+            wanted_name = identifier(f"{wanted_name}_{len(out) + 1}")
+        piece_name = free(wanted_name) if free else wanted_name
+        used.add(piece_name.lower())
+        extra = [*notes, *piece.notes]
+        filtered = sum(lost.get(s.alias, 0) for s in piece.steps[1:])
+        if filtered:
+            extra.insert(0, f"{filtered} join predicate(s) with parameters or expressions left out of the fill")
+        out.append(_read_model(piece_name, service, dependency, piece.steps, steps, shapes, main, schema, extra))
+    return out
+
+
+def _read_model(name: str, service: str, dependency: str, steps: list[JoinStep], joined: list[JoinStep],
+                shapes: Sequence[QueryShape], main: QueryShape | None, schema: Schema,
+                notes: list[str]) -> tuple[Projection, Table]:
+    """One single-grain read model over ``steps``, a piece of the statements' whole join ``joined``
+    (whose join columns it keeps, so the consumer can join the pieces at request time)."""
+    resolver = Resolver(schema)
+    notes = list(notes)
     first_alias: dict[str, JoinStep] = {}
     for step in steps:
         first_alias.setdefault(step.table, step)
@@ -176,11 +174,11 @@ def from_read(name: str, service: str, dependency: str, tables: Sequence[str], s
         used = set(t.primary_key)
         for s in shapes:
             used.update(s.columns.get(step.table, []))
-        sides = [(alias, col) for other in steps for pair in other.on for alias, _, col in
-                 (side.partition(".") for side in pair)] + [ac for other in steps for x in other.extra
+        sides = [(alias, col) for other in joined for pair in other.on for alias, _, col in
+                 (side.partition(".") for side in pair)] + [ac for other in joined for x in other.extra
                                                             for ac in _extra_columns(x)]
         for alias, col in sides:
-            if col and any(x.alias == alias and x.table == step.table for x in steps):
+            if col and any(x.alias == alias and x.table == step.table for x in joined):
                 used.add(resolver.has_column(step.table, col) or col)
         pairs += [(t.key, c.name) for c in t.columns if c.name in used]
     names = _names(pairs)
@@ -199,10 +197,10 @@ def from_read(name: str, service: str, dependency: str, tables: Sequence[str], s
         cols = [names[(table, c)] for c in (main or shapes[0]).filters.get(table, []) if (table, c) in names]
         if cols and cols[:3] not in indexes:
             indexes.append(cols[:3])
-    rows = resolver.tables[steps[0].table].row_count
-    if not key:
-        known = [resolver.tables[s.table].row_count for s in steps if resolver.tables[s.table].row_count is not None]
-        rows = max(known) if known else None
+    link = links(steps, schema)
+    known = [resolver.tables[s.table].row_count for s in steps
+             if (s is steps[0] or link[s.alias].kind != ONE) and resolver.tables[s.table].row_count is not None]
+    rows = max(known) if known else None  # one grain: about the rows of the table it ends on
     projection = Projection(name=name, service=service, dependency=dependency, driving=steps[0].table, joins=steps,
                             columns=columns, key=key, rows_estimate=rows, notes=notes)
     projection.fill_sql = fill_sql(projection, schema.dialect)

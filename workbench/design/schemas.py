@@ -89,7 +89,7 @@ def server_default(text: str | None, dialect: str | None, type_: sa.types.TypeEn
 
 def _type(tt: TargetTable, column: str, type_text: str, source: str, target: str, key_columns: set[str]
           ) -> sa.types.TypeEngine:
-    mapped = to_sqlalchemy(type_text, None if tt.neutral_types else source).type
+    mapped = to_sqlalchemy(type_text, None if tt.neutral_types else source, target).type
     if isinstance(mapped, sa.JSON) and target == "postgresql":
         return postgresql.JSONB()
     limit = _KEY_TEXT_LIMIT.get(target)

@@ -43,6 +43,55 @@ _JSON = {T.JSON, T.JSONB}
 _ADDRESS = {T.INET: 45, T.IPADDRESS: 45}
 
 
+_FRACTION = {T.SMALLDATETIME: 0, T.TIMESTAMP_S: 0, T.TIMESTAMP_MS: 3}
+"""Fractional-second digits that a datetime kind implies by itself."""
+_DEFAULT_FRACTION = {"mysql": 0, "mariadb": 0}
+"""Digits of a datetime declared without any, per source: MySQL keeps whole seconds; PostgreSQL and
+Oracle microseconds, SQL Server's DATETIME2 100 ns (its old DATETIME about milliseconds), SQLite's
+text whatever it holds. Targets keep at most microseconds."""
+
+
+def _fraction(kind: exp.DataType.Type, digits: int | None, dialect: str | None) -> int:
+    if kind in _FRACTION:
+        return _FRACTION[kind]
+    if digits is None:
+        digits = 3 if kind == T.DATETIME and dialect == "mssql" else _DEFAULT_FRACTION.get(dialect or "", 6)
+    return max(0, min(digits, 6))
+
+
+def _datetime(timezone: bool, digits: int, target: str | None) -> sa.types.TypeEngine:
+    """``DateTime`` that keeps ``digits`` fractional digits: SQLAlchemy's generic type compiles to
+    whole seconds on MySQL (``DATETIME``) and Oracle (``DATE``), and to SQL Server's 3.33 ms
+    ``DATETIME``. For a known ``target`` the concrete type, else the generic one with a variant each."""
+    from sqlalchemy.dialects import mssql, mysql, oracle
+
+    generic = sa.DateTime(timezone=timezone)
+    if not digits:
+        return generic
+    variants: dict[str, sa.types.TypeEngine] = {
+        "mysql": mysql.DATETIME(timezone=timezone, fsp=digits),
+        "mssql": mssql.DATETIMEOFFSET(digits) if timezone else mssql.DATETIME2(digits),
+        "oracle": oracle.TIMESTAMP(timezone=timezone)}
+    return _concrete(generic, variants, target)
+
+
+def _time(digits: int, target: str | None) -> sa.types.TypeEngine:
+    from sqlalchemy.dialects import mssql, mysql
+
+    generic = sa.Time()
+    return _concrete(generic, {"mysql": mysql.TIME(fsp=digits), "mssql": mssql.TIME(digits)}, target) if digits \
+        else generic
+
+
+def _concrete(generic: sa.types.TypeEngine, variants: dict[str, sa.types.TypeEngine],
+              target: str | None) -> sa.types.TypeEngine:
+    if target is not None:
+        return variants.get("mysql" if target == "mariadb" else target, generic)
+    for name, variant in variants.items():
+        generic = generic.with_variant(variant, *((name, "mariadb") if name == "mysql" else (name,)))
+    return generic
+
+
 @dataclass(frozen=True)
 class Mapped:
     """A source type mapped to a generic SQLAlchemy type.
@@ -94,13 +143,15 @@ def _enum_length(dt: exp.DataType) -> int:
 
 
 @lru_cache(maxsize=4096)
-def to_sqlalchemy(text: str, dialect: str | None = None) -> Mapped:
+def to_sqlalchemy(text: str, dialect: str | None = None, target: str | None = None) -> Mapped:
     """A generic SQLAlchemy type for a column type of ``schema.json``.
 
     Parameters
     ----------
     text : the type as the source database spells it.
     dialect : the source's SQLAlchemy backend name (``Schema.dialect``); None for neutral SQL.
+    target : the dialect the type is for, when known: its own type where the generic one would lose
+        precision (``DATETIME(6)`` on MySQL); None gives a type that compiles right for any target.
 
     Examples
     --------
@@ -108,6 +159,9 @@ def to_sqlalchemy(text: str, dialect: str | None = None) -> Mapped:
     Numeric(precision=12, scale=2)
     >>> to_sqlalchemy("TINYINT(1)", "mysql").type  # MySQL's spelling of BOOLEAN
     Boolean()
+    >>> from sqlalchemy.dialects import mysql
+    >>> str(to_sqlalchemy("TIMESTAMP", "postgresql").type.compile(dialect=mysql.dialect()))  # microseconds kept
+    'DATETIME(6)'
     >>> m = to_sqlalchemy("tsvector", "postgresql")
     >>> m.type, m.exact
     (Text(), False)
@@ -147,12 +201,10 @@ def to_sqlalchemy(text: str, dialect: str | None = None) -> Mapped:
         return Mapped(sa.Text())
     if kind == T.DATE or kind == T.DATE32:
         return Mapped(sa.Date())
-    if kind in _DATETIME:
-        return Mapped(sa.DateTime())
-    if kind in _DATETIME_TZ:
-        return Mapped(sa.DateTime(timezone=True))
+    if kind in _DATETIME or kind in _DATETIME_TZ:
+        return Mapped(_datetime(kind in _DATETIME_TZ, _fraction(kind, first, dialect), target))
     if kind == T.TIME:
-        return Mapped(sa.Time())
+        return Mapped(_time(_fraction(kind, first, dialect), target))
     if kind == T.TIMETZ:
         return Mapped(sa.Time(timezone=True))
     if kind == T.INTERVAL:

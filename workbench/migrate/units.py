@@ -2,12 +2,11 @@
 
 A *unit* is one target table and the SELECT on the legacy database that yields its rows:
 
-- ``owned`` tables and the read-only replicas (``replica``, ``command_replica``) copy the legacy
-  table's rows (a replica only its columns);
+- ``owned`` tables, a service's own ``copy`` of a formerly shared table, and the read-only replicas
+  (``replica``, ``command_replica``) copy the legacy table's rows (a replica only its columns);
 - ``projection`` tables (CQRS read models) take the rows of the projection's fill SELECT (the
   join the design derived), without the surrogate ``rm_id`` a keyless read model gets;
-- ``copy`` tables (a service's own copy of a formerly shared table), the outbox and the
-  idempotency table start empty, as the design says: nothing to copy.
+- the outbox and the idempotency table start empty, as the design says: nothing to copy.
 
 Rows are read in key order so a copy can resume after the last key it committed: the primary key
 (a projection's key), else -- a legacy table without any key -- a deterministic order over every
@@ -27,8 +26,11 @@ from workbench.design.projections import fill_select
 from workbench.design.sqltypes import to_sqlalchemy
 from workbench.migrate.canon import Kind, kind_of
 
-FILLED_ROLES = ("owned", "replica", "command_replica", "projection")
-"""Roles whose tables the migration fills; the others start empty by design."""
+FILLED_ROLES = ("owned", "copy", "replica", "command_replica", "projection")
+"""Roles whose tables the migration fills; the others (outbox, inbox) start empty by design.
+
+A service's own ``copy`` of a formerly shared table starts with the legacy rows: a counter table
+(``sequences``) that started empty would hand out numbers the legacy database already issued."""
 
 
 @dataclass

@@ -297,7 +297,7 @@ def baseline_source(design: Design, service: str, dialect: str) -> str:
     context = MigrationContext.configure(dialect_name=dialect)  # dialect types rendered the way Alembic does
     upgrade = render_python_code(up, migration_context=context)
     downgrade = render_python_code(down, migration_context=context)
-    modules = sorted(set(re.findall(r"\b(postgresql|mysql|sqlite)\.[A-Z]", upgrade + downgrade)))
+    modules = sorted(set(re.findall(r"\b(postgresql|mysql|sqlite|mssql|oracle)\.[A-Z]", upgrade + downgrade)))
     imports = "".join(f"from sqlalchemy.dialects import {m}\n" for m in modules)
     return _BASELINE.format(service=service, dialect=dialect, revision=BASELINE, imports=imports,
                             upgrade=upgrade, downgrade=downgrade)

@@ -55,7 +55,7 @@ def _prerequisites(design: Design, wave: list[str], done: set[str]) -> list[Prer
                                         f"{d.mechanism.removeprefix('saga_')} over {', '.join(d.services)}{extra}", d.id))
             elif d.mechanism == "local_copy":
                 out.append(Prerequisite("local_copy", d.consumer, d.consumer,
-                                        d.reason.split(":", 1)[0] + f": create {d.consumer}'s own copy", d.id))
+                                        d.reason.split(":", 1)[0] + f": create {d.consumer}'s own copy, seeded with the legacy rows at its cut-over", d.id))
             elif d.mechanism == "merge_services":
                 out.append(Prerequisite("decide_merge", d.consumer, d.consumer,
                                         f"merge {d.consumer} with {', '.join(d.providers)} or redraw the boundary", d.id))
