@@ -54,3 +54,10 @@ def test_pieces_of_own_tables_are_left_to_the_request_and_lookups_stand_alone() 
     assert any("own r joined at request time" in n for n in pieces[0].notes)
     only_own = segments(steps[:3], _schema(), own={"c", "o", "r"})  # nothing foreign: the root stays
     assert [[s.alias for s in p.steps] for p in only_own] == [["c"]]
+
+
+def test_a_request_filter_on_children_keeps_them_in_the_chain() -> None:
+    """``LEFT JOIN o ON o.c_id = c.id AND o.status = ?``: every order is in the fill, the request filters."""
+    steps = [_step("c", "c", outer=False), _step("o", "o", ("o.c_id", "c.id"))]
+    assert links(steps, _schema(), dropped=[0, 1])["o"] == links(steps, _schema())["o"]
+    assert len(segments(steps, _schema(), dropped=[0, 1])) == 1

@@ -406,8 +406,11 @@ def test_cli_unreachable_servers(capsys: pytest.CaptureFixture[str], monkeypatch
     _fails_cleanly(capsys, ["introspect", "postgresql://u@127.0.0.1:1/x"], "127.0.0.1:1")
 
 
-def test_cli_bad_urls_and_drivers(capsys: pytest.CaptureFixture[str]) -> None:
-    _fails_cleanly(capsys, ["introspect", "not a url at all secretpw"])
+def test_cli_bad_urls_and_drivers(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    _fails_cleanly(capsys, ["introspect", "not a url at all"], "not a url at all")  # names itself
+    _fails_cleanly(capsys, ["introspect", "postgresql//u:secretpw@h/x"], "postgresql//u:***@h/x")  # no '://'
+    monkeypatch.setenv("WB_TEST_PW", "envsecret")
+    _fails_cleanly(capsys, ["introspect", "postgresql//u:${WB_TEST_PW}@h/x"], "postgresql//u:***@h/x")
     _fails_cleanly(capsys, ["introspect", "nosuchdb://u:secretpw@h/x"], "nosuchdb")
     _fails_cleanly(capsys, ["introspect", "postgresql+nosuchdriver://u:secretpw@h/x"], "nosuchdriver")
     _fails_cleanly(capsys, ["introspect", "mssql+pyodbc://u:secretpw@h/x"], "pyodbc")

@@ -30,6 +30,7 @@ PASSWORD_ENV = "WORKBENCH_DB_PASSWORD"
 """Environment variable holding the password when the URL has none."""
 
 _SECRETS: set[str] = set()
+_LOOSE_PASSWORD = re.compile(r":[^:@/\s]+@")
 _URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]+)(?P<tail>@)")
 
 
@@ -63,7 +64,7 @@ def resolve_url(url: str | URL) -> URL:
     if isinstance(url, URL):
         parsed = url
     else:
-        text = str(url).strip()
+        text = original = str(url).strip()
         try:
             text = string.Template(text).substitute(os.environ)
         except KeyError as exc:
@@ -73,7 +74,10 @@ def resolve_url(url: str | URL) -> URL:
         try:
             parsed = make_url(text)
         except ArgumentError:
-            raise BadURLError(f"not a database URL: {scrub(text)!r} (expected e.g. postgresql://user@host/db)") from None
+            # named as typed (before ${VAR} expansion), any user:password@ run masked even where the
+            # malformed text defeats the URL pattern
+            shown = _LOOSE_PASSWORD.sub(":***@", scrub(original))
+            raise BadURLError(f"not a database URL: {shown!r} (expected e.g. postgresql://user@host/db)") from None
     if parsed.password is None and os.environ.get(PASSWORD_ENV) and parsed.get_backend_name() != "sqlite":
         parsed = parsed.set(password=os.environ[PASSWORD_ENV])
     _register_secret(parsed.password if isinstance(parsed.password, str) else None)

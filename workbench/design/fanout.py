@@ -35,8 +35,8 @@ class Link:
         side's key is covered: it multiplies by however many rows share the joined values).
     parent : the alias it hangs from (None for the first step).
     needs : every earlier alias its join condition names (a piece holding it must hold them all).
-    lookup : joined on part of its key with the rest given by the request (parameters dropped from
-        the fill).
+    lookup : a ``loose`` step whose join also compares with request values (parameters dropped from
+        the fill): without them every row sharing the joined values would join.
     """
 
     kind: str
@@ -102,7 +102,7 @@ def links(steps: Sequence[JoinStep], schema: Schema, dropped: Sequence[int] = ()
             continue
         referred = [a for a, cols in theirs.items() if (t := tables.get(by_alias[a].table)) is not None
                     and any({c.lower() for c in k} <= cols for k in _keys(t))]
-        if referred and not lookup:
+        if referred:  # a request-time filter on children (o.status = ?) leaves them all in the fill
             out[step.alias] = Link(MANY, max(referred, key=order.index), frozenset(needs))
         else:
             out[step.alias] = Link(LOOSE, parent, frozenset(needs), lookup=lookup)
