@@ -32,7 +32,7 @@ from workbench.decompose import decompose
 from workbench.design import design as make_design
 from workbench.design import load_design, write_design
 from workbench.design.model import Design
-from workbench.errors import MigrationError
+from workbench.errors import MigrationError, WorkbenchError
 from workbench.introspect import introspect
 from workbench.migrate import migrate, versions
 from workbench.migrate.checkpoint import TABLE as CHECKPOINTS
@@ -253,8 +253,10 @@ def test_identities_continue_above_the_copied_ids(migrated: Migrated) -> None:
 
 
 def test_monitoring_queries_run_on_the_migrated_services(migrated: Migrated) -> None:
-    if migrated.backend == "sqlite":
-        pytest.skip("monitoring SQL is for PostgreSQL and MariaDB")
+    if migrated.backend == "sqlite":  # a file per service has no server to watch: a clear refusal
+        with pytest.raises(WorkbenchError, match="PostgreSQL and MariaDB/MySQL, not sqlite"):
+            queries(migrated.design, "sqlite", services=migrated.services)
+        return
     dialect = "postgresql" if migrated.backend == "postgresql" else "mysql"
     found = queries(migrated.design, dialect, services=migrated.services, providers=migrated.services)
     assert {q.name for q in found} >= {"table_growth", "unused_indexes", "outbox_backlog", "replication_lag"}
