@@ -210,3 +210,38 @@ def test_request_time_lookup_is_a_read_model_of_its_own(fanout: tuple[str, Desig
     assert any("part of its key" in n for n in rates.notes)
     assert {c.name for c in valued["rm_orders"].columns} >= {"currency"}  # the consumer joins the two on it
     assert {e.split(":")[0] for e in rates.events} == {"fx"}
+
+
+SIBLING_DDL = [
+    "CREATE TABLE currencies (code CHAR(3) PRIMARY KEY)",
+    "CREATE TABLE orders (id INTEGER PRIMARY KEY, currency CHAR(3) NOT NULL REFERENCES currencies(code))",
+    "CREATE TABLE invoices (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL REFERENCES orders(id), "
+    "currency CHAR(3) NOT NULL REFERENCES currencies(code), total NUMERIC(10, 2) NOT NULL)",
+    "CREATE TABLE payments (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL REFERENCES orders(id), "
+    "currency CHAR(3) NOT NULL REFERENCES currencies(code), amount NUMERIC(10, 2) NOT NULL, captured_at DATE)",
+    "INSERT INTO currencies VALUES ('EUR'), ('USD')",
+    "INSERT INTO orders VALUES (1, 'EUR'), (2, 'EUR'), (3, 'USD'), (4, 'EUR')",
+    "INSERT INTO invoices VALUES (10, 1, 'EUR', 5), (11, 2, 'EUR', 7), (12, 3, 'USD', 9), (13, 4, 'EUR', 1)",
+    "INSERT INTO payments VALUES (20, 1, 'EUR', 5, '2024-01-01'), (21, 2, 'EUR', 3, NULL), (22, 2, 'EUR', 4, NULL), "
+    "(23, 3, 'USD', 9, '2024-01-02')",
+]
+# not a plain join: the payments come in through a CTE keyed by the order both tables refer to
+OPEN = ("WITH paid AS (SELECT order_id, SUM(amount) AS paid FROM payments WHERE captured_at IS NOT NULL "
+        "GROUP BY order_id) SELECT i.id, i.total, COALESCE(paid.paid, ?) AS paid FROM invoices i "
+        "LEFT JOIN paid ON paid.order_id = i.order_id WHERE i.total > ? ORDER BY paid.paid DESC")
+
+
+def test_tables_joined_through_a_shared_parent_reach_the_read_model(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'legacy.sqlite'}"
+    _legacy(url, SIBLING_DDL)
+    workload = Workload(dialect="sqlite", statements=1_000, templates=[
+        StatementTemplate("o", OPEN, "select", 500, tables_read=["invoices", "payments"],
+                          joins=[("invoices", "payments")])])
+    decomposition = Decomposition(services={"billing": Service(["invoices"]), "pay": Service(["payments"]),
+                                            "sales": Service(["orders"]), "ref": Service(["currencies"])})
+    d = design(introspect(url), decomposition, workload, findings=[])
+    p = next(x for x in d.projections if x.dependency.startswith("read:invoices"))
+    assert [s.table for s in p.joins] == ["invoices", "payments"]
+    assert p.joins[1].on == [["t1.order_id", "t0.order_id"]]  # the order they share, not the currency
+    assert any("through the orders they both refer to" in n for n in p.notes)
+    assert len(_fill(url, d, p.name)) == 5  # one row per payment of each invoice's order, and invoice 13 alone

@@ -31,6 +31,9 @@ from workbench.errors import WorkbenchError
 from workbench.schema import Column, Index, Schema, Table
 
 MAX_IDENTIFIER = 60
+MAX_SIBLING_FAN = 10
+"""Join two tables through a parent they share only where it has at most this many rows of the
+joined table per row (an order's payments, not a currency's)."""
 SURROGATE = "rm_id"
 
 
@@ -59,30 +62,69 @@ def _from_shape(joins: list[Join], resolver: Resolver) -> list[JoinStep]:
     return [_step(resolver, j.table, j.alias, j.outer, j.on, j.extra) for j in joins]
 
 
-def fk_joins(driving: str, tables: Sequence[str], schema: Schema) -> tuple[list[JoinStep], list[str]]:
+def fk_joins(driving: str, tables: Sequence[str], schema: Schema
+             ) -> tuple[list[JoinStep], list[str], list[str]]:
     """A join tree from ``driving`` over the declared FKs among ``tables`` (left joins, so every
-    driving row stays); returns the steps and the tables it could not reach."""
+    driving row stays).
+
+    A table no FK among ``tables`` reaches joins through a parent outside them that it shares with
+    a reached one (payments and invoices both keyed to an order: ``payments.order_id =
+    invoices.order_id``), as queries joining through CTEs on such keys do. Returns the steps, the
+    tables still unreached, and a note per shared-parent join.
+    """
     resolver = Resolver(schema)
     wanted = set(tables)
     edges: list[tuple[str, list[str], str, list[str]]] = []
+    parents: dict[tuple[str, tuple[str, ...]], list[tuple[str, list[str]]]] = {}
     for key in sorted(wanted):
         t = resolver.tables.get(key)
         for fk in (t.foreign_keys if t is not None else []):
             if fk.referred_key in wanted and fk.referred_key != key:
                 edges.append((key, fk.columns, fk.referred_key, fk.referred_columns))
+            elif fk.referred_key not in wanted:
+                parents.setdefault((fk.referred_key, tuple(fk.referred_columns)), []).append((key, fk.columns))
     aliases = {driving: "t0"}
     steps = [_step(resolver, driving, "t0")]
-    queue = deque([driving])
-    while queue:
-        current = queue.popleft()
-        for a, acols, b, bcols in edges:
-            for here, hcols, there, tcols in ((a, acols, b, bcols), (b, bcols, a, acols)):
-                if here == current and there not in aliases:
-                    aliases[there] = f"t{len(aliases)}"
-                    on = [[f"{aliases[there]}.{tc}", f"{aliases[here]}.{hc}"] for hc, tc in zip(hcols, tcols, strict=False)]
-                    steps.append(_step(resolver, there, aliases[there], outer=True, on=on))
-                    queue.append(there)
-    return steps, sorted(wanted - set(aliases))
+    notes: list[str] = []
+
+    def join(here: str, hcols: Sequence[str], there: str, tcols: Sequence[str]) -> None:
+        aliases[there] = f"t{len(aliases)}"
+        on = [[f"{aliases[there]}.{tc}", f"{aliases[here]}.{hc}"] for hc, tc in zip(hcols, tcols, strict=False)]
+        steps.append(_step(resolver, there, aliases[there], outer=True, on=on))
+
+    def spread(start: str) -> None:
+        queue = deque([start])
+        while queue:
+            current = queue.popleft()
+            for a, acols, b, bcols in edges:
+                for here, hcols, there, tcols in ((a, acols, b, bcols), (b, bcols, a, acols)):
+                    if here == current and there not in aliases:
+                        join(here, hcols, there, tcols)
+                        queue.append(there)
+
+    def fan(parent: str, child: str) -> float | None:
+        """Rows of ``child`` per row of ``parent``: a shared order is a relation, a shared currency is not."""
+        p, c = resolver.tables.get(parent), resolver.tables.get(child)
+        if p is None or c is None or p.row_count is None or c.row_count is None:
+            return None
+        return c.row_count / max(p.row_count, 1)
+
+    spread(driving)
+    while True:
+        candidates = sorted((f, parent, there, here, list(hcols), list(tcols))
+                            for (parent, _), kids in parents.items()
+                            for here, hcols in kids if here in aliases
+                            for there, tcols in kids if there not in aliases
+                            if (f := fan(parent, there)) is not None and f <= MAX_SIBLING_FAN)
+        if not candidates:
+            break
+        _, parent, there, here, hcols, tcols = candidates[0]
+        join(here, hcols, there, tcols)
+        notes.append(f"{resolver.tables[there].name} joins {resolver.tables[here].name} through the "
+                     f"{resolver.tables[parent].name if parent in resolver.tables else parent} they both refer to "
+                     f"({', '.join(tcols)} = {', '.join(hcols)})")
+        spread(there)
+    return steps, sorted(wanted - set(aliases)), notes
 
 
 def _names(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
@@ -133,8 +175,9 @@ def from_read(name: str, service: str, dependency: str, tables: Sequence[str], s
         dropped = [j.dropped for j in main.joins]
     else:
         driving = next((s.driving for s in shapes if s.driving in wanted), sorted(wanted)[0])
-        steps, missing = fk_joins(driving, sorted(wanted), schema)
+        steps, missing, through = fk_joins(driving, sorted(wanted), schema)
         notes.append("the statements are not a plain join: the fill joins along the declared foreign keys")
+        notes += through
         if missing:
             notes.append(f"not reachable through declared foreign keys, left out: {', '.join(missing)}")
     pieces = segments(steps, schema, dropped, own)
