@@ -166,6 +166,29 @@ def test_verify_cli_writes_json_and_exits_1_on_a_difference(legacy: tuple[str, D
     assert "customers" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql", "mariadb"])
+def test_services_never_migrated_or_tables_gone_are_named_not_crashed(
+        legacy: tuple[str, Design, Path], backend: str, tmp_path: Path, request: pytest.FixtureRequest,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    url, d, folder = legacy
+    target = str(tmp_path / "target") if backend == "sqlite" else \
+        request.getfixturevalue("pg_url" if backend == "postgresql" else "mysql_url")
+    d = with_prefix(d, f"{sa.make_url(target).database}_") if backend == "mariadb" else d
+    capsys.readouterr()
+    # nothing migrated yet: one line per service, exit 1, no traceback
+    assert main(["verify", "--source", url, "--target", target, "--design", str(folder), "--out",
+                 str(tmp_path / "v.json")] + (["--prefix", f"{sa.make_url(target).database}_"]
+                                              if backend == "mariadb" else [])) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "crm: not on the target" in err and "sales: not on the target" in err
+    # one table gone after a migration: that table, by name
+    migrate(url, target, d, services=["sales"], alembic=False, progress=False)
+    _execute(Target.parse(target), d, "sales", "DROP TABLE {ns}order_lines")
+    report = verify(url, target, d, services=["sales"], progress=False)
+    assert not report.ok
+    assert report.problems() == ["sales.order_lines: the table is missing on the target"]
+
+
 def test_a_prefix_moves_every_namespace(legacy: tuple[str, Design, Path], tmp_path: Path) -> None:
     url, d, _ = legacy
     rehearsal = with_prefix(d, "rehearsal_")

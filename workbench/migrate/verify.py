@@ -63,6 +63,9 @@ MAX_DIFFERENCES = 20
 MULTISET_LIMIT = 200_000
 """A keyless table that differs is compared row by row only up to this many rows per side."""
 
+NOT_ON_TARGET = "not on the target"
+"""How a table check begins its note when the service was never created on the target."""
+
 _TEXT_KINDS = {"text", "char", "json", "uuid", "other"}
 
 
@@ -150,8 +153,15 @@ class VerifyReport:
 
     def problems(self) -> list[str]:
         """One line per difference, for the CLI and the notebook."""
-        out = [f"{t.service}.{t.table}: {t.source_rows:,} legacy rows, {t.target_rows:,} target rows, "
-               f"{len(t.differences)} differing row(s) listed" for t in self.tables if t.status == "different"]
+        absent: dict[str, list[TableCheck]] = {}
+        for t in self.tables:
+            if t.status == "different" and (t.note or "").startswith(NOT_ON_TARGET):
+                absent.setdefault(t.service, []).append(t)
+        out = [f"{service}: {checks[0].note} ({len(checks)} tables not compared)" for service, checks in absent.items()]
+        out += [f"{t.service}.{t.table}: " + (t.note if t.note and not t.method else
+                                              f"{t.source_rows:,} legacy rows, {t.target_rows:,} target rows, "
+                                              f"{len(t.differences)} differing row(s) listed")
+                for t in self.tables if t.status == "different" and not (t.note or "").startswith(NOT_ON_TARGET)]
         out += [f"{t.service}.{t.table}: {t.note}" for t in self.tables if t.status == "incomplete"]
         out += [f"{f.service}.{f.table}({', '.join(f.columns)}) -> {f.referred_table}: {f.violations} row(s) break "
                 "the foreign key" for f in self.foreign_keys if f.violations]
@@ -354,7 +364,9 @@ def _attach(conn: sa.Connection, target: Target, design: Design, service: str) -
 
 
 def _references(design: Design, service: str, target: Target, tconn: sa.Connection,
-                sconn: sa.Connection, services: set[str]) -> list[ReferenceCheck]:
+                sconn: sa.Connection, services: set[str], present: set[str]) -> list[ReferenceCheck]:
+    """Cross-service references of ``service`` that point at nothing on the target (``present``:
+    the service's tables there, lower-cased), against the same count in the legacy database."""
     svc = design.service(service)
     schema = target.schema(design, service)
     out = []
@@ -370,6 +382,10 @@ def _references(design: Design, service: str, target: Target, tconn: sa.Connecti
         other = _attach(tconn, target, design, r.referred_service)
         if other is None:
             check.note = f"{r.referred_service} is not on the target: not checked"
+            continue
+        if r.table.lower() not in present or owned.table.name.lower() not in \
+                {t.lower() for t in sa.inspect(tconn).get_table_names(schema=other)}:
+            check.note = "a table of the reference is missing on the target: not checked"
             continue
         consumer = svc.table(r.table)
         found = orphans(tconn, (r.table, schema), r.columns, (owned.table.name, other), r.referred_columns,
@@ -423,18 +439,22 @@ def verify(source: str, target: str | Path, design: Design | str | Path, *, serv
         with friendly_errors(source), engine.connect() as sconn:
             for name in names:
                 schema = where.schema(design, name)
-                if where.folder is not None and not where.path(design, name).exists():
+                if not where.exists(design, name):  # never migrated there: every table differs, nothing to read
                     for unit in units(design, name):
                         report.tables.append(TableCheck(name, unit.table, unit.role, unit.origin, status="different",
-                                                        note=f"not on the target: {where.where(design, name)}"))
+                                                        note=f"{NOT_ON_TARGET}: {where.where(design, name)}"))
                         bar.update(1)
                     continue
                 with where.engine(design, name).connect() as tconn:
                     steps = _steps(tconn, schema)
+                    present = {t.lower() for t in sa.inspect(tconn).get_table_names(schema=schema)}
                     for unit in units(design, name):
                         bar.set_postfix_str(unit.label, refresh=False)
                         state = steps.get(step_name(unit)) if steps is not None else None
-                        if steps is not None and (state is None or not state.done):
+                        if unit.table.lower() not in present:
+                            report.tables.append(TableCheck(name, unit.table, unit.role, unit.origin,
+                                                            status="different", note="the table is missing on the target"))
+                        elif steps is not None and (state is None or not state.done):
                             report.tables.append(TableCheck(
                                 name, unit.table, unit.role, unit.origin, target_rows=state.rows if state else 0,
                                 status="incomplete", note="the migration has not finished this table (checkpoints)"))
@@ -444,13 +464,15 @@ def verify(source: str, target: str | Path, design: Design | str | Path, *, serv
                             report.tables.append(compare(unit, src, tgt))
                         bar.update(1)
                     for tt in design.service(name).tables:
-                        for fk in tt.table.foreign_keys:
+                        for fk in tt.table.foreign_keys if tt.table.name.lower() in present else []:
+                            if fk.referred_table.lower() not in present:
+                                continue  # reported as missing above
                             found = orphans(tconn, (tt.table.name, schema), fk.columns, (fk.referred_table, schema),
                                             fk.referred_columns, tt.table.primary_key)
                             report.foreign_keys.append(ForeignKeyCheck(
                                 name, tt.table.name, list(fk.columns), fk.referred_table, list(fk.referred_columns),
                                 found.count, found.sample))
-                    report.references += _references(design, name, where, tconn, sconn, set(names))
+                    report.references += _references(design, name, where, tconn, sconn, set(names), present)
     finally:
         bar.close()
         engine.dispose()
