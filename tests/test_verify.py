@@ -181,6 +181,11 @@ def test_services_never_migrated_or_tables_gone_are_named_not_crashed(
                                               if backend == "mariadb" else [])) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err and "crm: not on the target" in err and "sales: not on the target" in err
+    if backend == "postgresql":  # an unreachable target is named, not the legacy database
+        gone = sa.make_url(target).set(port=1, password="pw").render_as_string(hide_password=False)
+        assert main(["verify", "--source", url, "--target", gone, "--design", str(folder)]) == 2
+        err = capsys.readouterr().err
+        assert "cannot use postgresql+psycopg://postgres:***@127.0.0.1:1/" in err and "legacy" not in err
     # one table gone after a migration: that table, by name
     migrate(url, target, d, services=["sales"], alembic=False, progress=False)
     _execute(Target.parse(target), d, "sales", "DROP TABLE {ns}order_lines")

@@ -439,7 +439,9 @@ def verify(source: str, target: str | Path, design: Design | str | Path, *, serv
         with friendly_errors(source), engine.connect() as sconn:
             for name in names:
                 schema = where.schema(design, name)
-                if not where.exists(design, name):  # never migrated there: every table differs, nothing to read
+                with friendly_errors(where.url(design, name)):  # an unreachable target is named as such
+                    exists = where.exists(design, name)
+                if not exists:  # never migrated there: every table differs, nothing to read
                     for unit in units(design, name):
                         report.tables.append(TableCheck(name, unit.table, unit.role, unit.origin, status="different",
                                                         note=f"{NOT_ON_TARGET}: {where.where(design, name)}"))
