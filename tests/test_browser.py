@@ -15,6 +15,7 @@ from servers import missing
 from workbench.errors import NotFoundError
 from workbench.reporting.browser import HeadlessChromium, check_pages, find_chromium
 
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[HeadlessChromium]:
     if find_chromium() is None:

@@ -184,3 +184,12 @@ def test_a_known_target_gets_its_own_type_not_a_variant_list() -> None:
     assert repr(to_sqlalchemy("TIMESTAMP", "postgresql", "mariadb").type) == "DATETIME(fsp=6)"
     assert repr(to_sqlalchemy("TIMESTAMP", "postgresql", "postgresql").type) == "DateTime()"
     assert repr(to_sqlalchemy("DATETIME", "mysql", "mssql").type) == "DateTime()"  # whole seconds fit anywhere
+
+
+def test_a_time_of_day_has_a_type_on_oracle_too() -> None:
+    """Oracle has no TIME: the interval since midnight, with the source's fractional digits."""
+    assert str(to_sqlalchemy("TIME WITHOUT TIME ZONE", "postgresql").type.compile(dialect=oracle.dialect())) == \
+        "INTERVAL DAY(0) TO SECOND(6)"
+    assert str(to_sqlalchemy("TIME", "mysql", "oracle").type.compile(dialect=oracle.dialect())) == \
+        "INTERVAL DAY(0) TO SECOND(0)"
+    assert str(to_sqlalchemy("TIME", "mysql", "mysql").type.compile(dialect=mysql.dialect())) == "TIME"

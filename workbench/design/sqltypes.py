@@ -76,11 +76,14 @@ def _datetime(timezone: bool, digits: int, target: str | None) -> sa.types.TypeE
 
 
 def _time(digits: int, target: str | None) -> sa.types.TypeEngine:
-    from sqlalchemy.dialects import mssql, mysql
+    """A time of day: Oracle has no TIME type, so there it is the interval since midnight
+    (``INTERVAL DAY(0) TO SECOND``, the usual stand-in)."""
+    from sqlalchemy.dialects import mssql, mysql, oracle
 
-    generic = sa.Time()
-    return _concrete(generic, {"mysql": mysql.TIME(fsp=digits), "mssql": mssql.TIME(digits)}, target) if digits \
-        else generic
+    variants: dict[str, sa.types.TypeEngine] = {"oracle": oracle.INTERVAL(day_precision=0, second_precision=digits)}
+    if digits:
+        variants.update({"mysql": mysql.TIME(fsp=digits), "mssql": mssql.TIME(digits)})
+    return _concrete(sa.Time(), variants, target)
 
 
 def _concrete(generic: sa.types.TypeEngine, variants: dict[str, sa.types.TypeEngine],
