@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench.design.fanout import LOOSE, MANY, ONE, links, segments
+from workbench.design.fanout import LOOSE, MANY, ONE, grain, links, segments
 from workbench.design.model import JoinStep
 from workbench.schema import Column, Index, Schema, Table
 
@@ -61,3 +61,9 @@ def test_a_request_filter_on_children_keeps_them_in_the_chain() -> None:
     steps = [_step("c", "c", outer=False), _step("o", "o", ("o.c_id", "c.id"))]
     assert links(steps, _schema(), dropped=[0, 1])["o"] == links(steps, _schema())["o"]
     assert len(segments(steps, _schema(), dropped=[0, 1])) == 1
+
+
+def test_grain_counts_a_unique_key_as_to_one_like_the_split_does() -> None:
+    steps = [_step("c", "c", outer=False), _step("p", "p", ("p.c_id", "c.id"), outer=False),
+             _step("o", "o", ("o.c_id", "c.id"), outer=False)]
+    assert grain(steps, _schema()) == [("c", "id"), ("o", "id")]  # p.c_id is unique: one profile per customer

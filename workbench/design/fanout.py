@@ -218,9 +218,9 @@ def _leaf(chain: Sequence[str]) -> str | None:
 def grain(steps: Sequence[JoinStep], schema: Schema) -> list[tuple[str, str]] | None:
     """The (table, column) pairs identifying one row of the join, or None when no key exists.
 
-    A joined table whose whole primary key is equated to the other side does not multiply rows
-    (a many-to-one join); any other joined table adds its key, unless it is outer-joined (its key
-    could be NULL) or has none.
+    A joined table whose whole primary or unique key is equated to the other side does not multiply
+    rows (a many-to-one join); any other joined table adds its primary key, unless it is outer-joined
+    (its key could be NULL) or has none.
     """
     tables = {t.key: t for t in schema.tables}
     first = tables[steps[0].table]
@@ -242,7 +242,7 @@ def grain(steps: Sequence[JoinStep], schema: Schema) -> list[tuple[str, str]] | 
             for mine, other in ((ca, cb), (cb, ca)):
                 if mine and other and mine[0] == step.alias and other[0] != step.alias:
                     equated.add(mine[1])
-        if t.primary_key and set(t.primary_key) <= equated:
+        if any({c.lower() for c in k} <= {c.lower() for c in equated} for k in _keys(t)):
             continue
         if step.outer or not t.primary_key or t.key in seen:
             return None
