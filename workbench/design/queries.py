@@ -99,7 +99,12 @@ class Resolver:
         return None
 
 
-def _parse(text: str, dialect: str | None) -> exp.Expression | None:
+def parse_quietly(text: str, dialect: str | None) -> exp.Expression | None:
+    """One statement's syntax tree, or None where sqlglot cannot read it (``dialect``: SQLAlchemy's name).
+
+    >>> parse_quietly("SELECT a FROM t", "postgresql").sql(), parse_quietly("SELECT (a FROM", "sqlite")
+    ('SELECT a FROM t', None)
+    """
     logger = logging.getLogger("sqlglot")
     level = logger.level
     logger.setLevel(logging.CRITICAL)  # unsupported syntax is expected in real logs: we just skip it
@@ -239,7 +244,7 @@ def analyze_query(text: str, schema: Schema, dialect: str | None = None, resolve
     >>> q.driving, q.filters, q.ordering, q.paged, q.key_lookup
     ('orders', {'customers': ['name']}, {'orders': ['id']}, True, False)
     """
-    ast = _parse(text, dialect)
+    ast = parse_quietly(text, dialect)
     if ast is None:
         return None
     if not isinstance(ast, exp.Query):
@@ -342,7 +347,7 @@ def view_outputs(definition: str, schema: Schema, dialect: str | None = None,
     from sqlglot.optimizer.annotate_types import annotate_types
     from sqlglot.optimizer.qualify import qualify
 
-    ast = _parse(definition, dialect)
+    ast = parse_quietly(definition, dialect)
     select = ast if isinstance(ast, exp.Select) else (ast.find(exp.Select) if ast is not None else None)
     if select is None:
         return [], []

@@ -23,14 +23,13 @@ Each advice carries the DDL for the target dialect, compiled by SQLAlchemy.
 from __future__ import annotations
 
 import copy
-import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateIndex, DropIndex
-from sqlglot import exp, parse_one
+from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import build_scope
 
@@ -40,9 +39,8 @@ from workbench.assess.lint.redundant_indexes import redundant_indexes
 from workbench.design.ddl import dialect_of
 from workbench.design.model import Design
 from workbench.design.projections import identifier
-from workbench.design.queries import Resolver, conjuncts
+from workbench.design.queries import Resolver, conjuncts, parse_quietly
 from workbench.design.schemas import check_dialect, service_metadata
-from workbench.design.sqltypes import SQLGLOT_DIALECTS
 from workbench.migrate.units import split_key
 from workbench.schema import Schema, Table
 from workbench.workload.model import Workload
@@ -105,18 +103,6 @@ def legacy_schema(design: Design) -> Schema:
                 t.schema, t.name = split_key(tt.source)
                 tables.append(t)
     return Schema(dialect=design.source_dialect, database=design.source, tables=tables)
-
-
-def _parse(text: str, dialect: str | None) -> exp.Expression | None:
-    logger = logging.getLogger("sqlglot")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        return parse_one(text, read=SQLGLOT_DIALECTS.get(dialect or "", dialect))
-    except (SqlglotError, ValueError, RecursionError):
-        return None
-    finally:
-        logger.setLevel(level)
 
 
 def _resolve(col: exp.Column, aliases: dict[str, str], resolver: Resolver) -> tuple[str, str] | None:
@@ -184,7 +170,7 @@ def table_uses(workload: Workload, schema: Schema) -> dict[str, TableUse]:
             continue
         for key in set(template.tables_read) | set(template.tables_written):
             uses.setdefault(key, TableUse()).calls += template.calls
-        ast = _parse(template.text, workload.dialect or schema.dialect)
+        ast = parse_quietly(template.text, workload.dialect or schema.dialect)
         if ast is None:
             continue
         if isinstance(ast, exp.Update | exp.Delete):
