@@ -18,7 +18,6 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from workbench import serde
 from workbench.decompose import metrics as m
 from workbench.decompose import signals as sig
 from workbench.decompose.graph import Weights, build_graph
@@ -64,28 +63,12 @@ def inputs(db_url: str, out_dir: str | Path, *, schema_path: str | Path | None =
            workload_format: str | None = None, truth_path: str | Path | None = None) -> Inputs:
     """``schema.json`` and ``workload.json`` from ``out_dir`` (or the given paths), built when missing;
     the answer key from ``truth_path``, or the sample's own when the database is the sample."""
-    from workbench.workload.stage import assess_workload, sample_domains
+    from workbench.workload.stage import sample_domains, schema_and_workload
 
-    out = Path(out_dir)
     origin: dict[str, str] = {}
-    path = Path(schema_path) if schema_path else out / "schema.json"
-    if path.exists():
-        schema, origin["schema"] = serde.load(Schema, path), path.name
-    else:
-        from workbench.introspect import introspect
-
-        schema = introspect(db_url)
-        serde.save(schema, out / "schema.json")
-        origin["schema"] = "introspected now (read-only), saved as schema.json"
-    path = Path(workload_path) if workload_path else out / "workload.json"
-    if path.exists():
-        workload, origin["workload"] = serde.load(Workload, path), path.name
-    else:
-        workload = assess_workload(schema, out, logs=list(workload_logs), log_format=workload_format)
-        origin["workload"] = (", ".join(workload.sources) + ", saved as workload.json") if workload.statements \
-            else "none: decomposed from the schema alone"
-    if not workload.statements and not workload.transactions:
-        workload = None
+    schema, workload = schema_and_workload(db_url, out_dir, origin, schema_path=schema_path,
+                                           workload_path=workload_path, logs=workload_logs,
+                                           log_format=workload_format, without="decomposed from the schema alone")
     if truth_path:
         truth, origin["answer key"] = m.load_truth(truth_path), Path(truth_path).name
     else:

@@ -59,30 +59,14 @@ def inputs(db_url: str, out_dir: str | Path, *, schema_path: str | Path | None =
     schemas : the schemas to introspect when there is no ``schema.json`` (None: all).
     workload_logs, workload_format : query logs to assess when there is no ``workload.json``.
     """
-    from workbench.workload.stage import assess_workload
+    from workbench.workload.stage import schema_and_workload
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     origin: dict[str, str] = {}
-    path = Path(schema_path) if schema_path else out / "schema.json"
-    if path.exists():
-        schema, origin["schema"] = serde.load(Schema, path), path.name
-    else:
-        from workbench.introspect import introspect
-
-        schema = introspect(db_url, schemas=list(schemas) if schemas else None)
-        serde.save(schema, out / "schema.json")
-        origin["schema"] = "introspected now (read-only), saved as schema.json"
-    path = Path(workload_path) if workload_path else out / "workload.json"
-    workload: Workload | None
-    if path.exists():
-        workload, origin["workload"] = serde.load(Workload, path), path.name
-    else:
-        workload = assess_workload(schema, out, logs=list(workload_logs), log_format=workload_format)
-        origin["workload"] = (", ".join(workload.sources) + ", saved as workload.json") if workload.statements \
-            else "none: designed from the schema alone"
-    if workload is not None and not workload.statements and not workload.transactions:
-        workload = None
+    schema, workload = schema_and_workload(db_url, out, origin, schema_path=schema_path, workload_path=workload_path,
+                                           schemas=schemas, logs=workload_logs, log_format=workload_format,
+                                           without="designed from the schema alone")
     path = Path(decomposition_path) if decomposition_path else out / "decomposition.yaml"
     if path.exists():
         decomposition, origin["decomposition"] = load_decomposition(path), path.name

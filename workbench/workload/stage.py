@@ -61,6 +61,35 @@ def assess_workload(
     return workload
 
 
+def schema_and_workload(db_url: str, out_dir: str | Path, origin: dict[str, str], *,
+                        schema_path: str | Path | None = None, workload_path: str | Path | None = None,
+                        schemas: Sequence[str] | None = None, logs: Sequence[str] = (),
+                        log_format: str | None = None, without: str = "from the schema alone"
+                        ) -> tuple[Schema, Workload | None]:
+    """The later stages' first inputs: ``schema.json`` and ``workload.json`` from ``out_dir`` (or the
+    given paths), introspected (read-only) or assessed and saved when missing. Records in ``origin``
+    where each came from (``without``: what a missing workload means for the stage); the workload is
+    None when it holds no statement and no transaction."""
+    out = Path(out_dir)
+    path = Path(schema_path) if schema_path else out / "schema.json"
+    if path.exists():
+        schema, origin["schema"] = serde.load(Schema, path), path.name
+    else:
+        from workbench.introspect import introspect
+
+        schema = introspect(db_url, schemas=list(schemas) if schemas else None)
+        serde.save(schema, out / "schema.json")
+        origin["schema"] = "introspected now (read-only), saved as schema.json"
+    path = Path(workload_path) if workload_path else out / "workload.json"
+    if path.exists():
+        workload, origin["workload"] = serde.load(Workload, path), path.name
+    else:
+        workload = assess_workload(schema, out, logs=list(logs), log_format=log_format)
+        origin["workload"] = (", ".join(workload.sources) + ", saved as workload.json") if workload.statements \
+            else f"none: {without}"
+    return schema, workload if workload.statements or workload.transactions else None
+
+
 def headline(workload: Workload, domains: Mapping[str, str] | None = None) -> str:
     """Two lines of figures for the notebook (deterministic: checked by nbval).
 
