@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from servers import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent

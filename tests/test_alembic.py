@@ -42,7 +42,9 @@ def _design() -> Design:
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql", "mariadb"])
 def test_the_baseline_builds_each_service_from_nothing_and_matches_it(backend: str, request: pytest.FixtureRequest,
                                                                        tmp_path: Path) -> None:
-    server = None if backend == "sqlite" else request.getfixturevalue("pg_url" if backend == "postgresql" else "mysql_url")
+    server = (
+        None if backend == "sqlite" else request.getfixturevalue("pg_url" if backend == "postgresql" else "mysql_url")
+    )
     d = _design() if backend != "mariadb" else with_prefix(_design(), f"{sa.make_url(server).database}_")
     folder = tmp_path / "design"
     dialect = {"mariadb": "mysql"}.get(backend, backend)

@@ -25,7 +25,14 @@ from workbench.assess.stage import RULES, assess_schema, findings_by_rule, save
 from workbench.schema import Column, ForeignKey, Index, Schema, Table
 
 
-def t(name: str, *cols: str, fks: tuple[tuple[str, str], ...] = (), pk: bool = True, rows: int | None = None, idx: tuple[str, ...] = ()) -> Table:
+def t(
+    name: str,
+    *cols: str,
+    fks: tuple[tuple[str, str], ...] = (),
+    pk: bool = True,
+    rows: int | None = None,
+    idx: tuple[str, ...] = (),
+) -> Table:
     """A table with an ``id`` key (unless ``pk=False``), INT columns, FKs as (column, target) to ``target.id``."""
     names = list(cols) + [c for c, _ in fks if c not in cols]
     return Table(
@@ -132,7 +139,9 @@ def test_narrative_sentences_follow_the_data() -> None:
 
 
 def test_narrative_changes_with_findings_alone() -> None:
-    with_poly = narrative(SHOP, findings=[Finding("polymorphic_associations", "warning", "notes", ["entity_type", "entity_id"], "x")])
+    with_poly = narrative(
+        SHOP, findings=[Finding("polymorphic_associations", "warning", "notes", ["entity_type", "entity_id"], "x")]
+    )
     assert "notes.entity_type" in with_poly and "notes.entity_type" not in narrative(SHOP)
 
 
@@ -197,7 +206,11 @@ def test_layout_stats_lint_and_prose_do_not_depend_on_hash_seed() -> None:
     code = _DIGEST.format(tests=str(Path(__file__).parent))
     seed = "1" if os.environ.get("PYTHONHASHSEED") != "1" else "2"  # surely not this process's seed
     child = subprocess.run(
-        [sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONHASHSEED": seed},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     here = io.StringIO()
     with contextlib.redirect_stdout(here):
@@ -254,7 +267,15 @@ def test_reference_tables_small_narrow_and_pointing_only_at_reference_data() -> 
         t("stores", fks=(("country_id", "countries"), ("manager_id", "staff")), rows=12),
         t("staff", rows=200_000),
         wide,
-        t("orders", fks=(("store_id", "stores"), ("staff_id", "staff"), ("warehouse_id", "warehouses"), ("currency_id", "currencies"))),
+        t(
+            "orders",
+            fks=(
+                ("store_id", "stores"),
+                ("staff_id", "staff"),
+                ("warehouse_id", "warehouses"),
+                ("currency_id", "currencies"),
+            ),
+        ),
         t("unused_codes", rows=3),
         t("units"),  # row count unknown: judged on its width
         t("items", fks=(("unit_id", "units"),), rows=5000),

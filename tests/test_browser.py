@@ -26,7 +26,9 @@ def browser() -> Iterator[HeadlessChromium]:
 
 def _page(folder: Path, name: str, body: str) -> Path:
     path = folder / name
-    path.write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>t</title></head><body>{body}</body></html>')
+    path.write_text(
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>t</title></head><body>{body}</body></html>'
+    )
     return path
 
 
@@ -45,7 +47,11 @@ def test_console_errors_exceptions_and_failed_loads_are_caught(browser: Headless
 
 def test_clean_page_has_no_errors_and_evaluates(browser: HeadlessChromium, tmp_path: Path) -> None:
     before = len(browser.console_errors)
-    browser.open(_page(tmp_path, "ok.html", '<h1 id="t" style="margin:0;height:50px">Figures</h1><script>console.log("x")</script>'))
+    browser.open(
+        _page(
+            tmp_path, "ok.html", '<h1 id="t" style="margin:0;height:50px">Figures</h1><script>console.log("x")</script>'
+        )
+    )
     assert browser.evaluate("document.getElementById('t').getBoundingClientRect().height") == 50
     assert browser.evaluate("[1, 2].map(x => x * 2)") == [2, 4]
     assert browser.console_errors[before:] == []
@@ -54,8 +60,14 @@ def test_clean_page_has_no_errors_and_evaluates(browser: HeadlessChromium, tmp_p
 def test_screenshot_is_the_viewport_with_what_the_page_draws(browser: HeadlessChromium, tmp_path: Path) -> None:
     from PIL import Image
 
-    browser.open(_page(tmp_path, "box.html", '<div style="position:absolute;left:100px;top:50px;width:200px;height:100px;'
-                                             'background:rgb(255,0,0)"></div>'))
+    browser.open(
+        _page(
+            tmp_path,
+            "box.html",
+            '<div style="position:absolute;left:100px;top:50px;width:200px;height:100px;'
+            'background:rgb(255,0,0)"></div>',
+        )
+    )
     image = Image.open(io.BytesIO(browser.screenshot())).convert("RGB")
     assert image.size == (800, 600)
     assert image.getpixel((150, 100)) == (255, 0, 0) and image.getpixel((50, 20)) == (255, 255, 255)

@@ -14,9 +14,9 @@ from workbench.decompose.explain import cross_edges, pull, what_if
 from workbench.decompose.graph import build_graph
 from workbench.decompose.metrics import ari
 from workbench.decompose.pipeline import _name_home, perturbed
-from workbench.decompose.stability import agreement, choose_resolution
 from workbench.decompose.plots import draw_graph, sweep_plot
 from workbench.decompose.roles import detect_roles, polymorphic_columns
+from workbench.decompose.stability import agreement, choose_resolution
 from workbench.decompose.sweep import sweep
 from workbench.decompose.synthetic import Planted, planted
 from workbench.errors import EmptyDatabaseError, NotFoundError, WorkbenchError

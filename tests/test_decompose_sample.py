@@ -14,7 +14,6 @@ from workbench.schema import Schema
 from workbench.workload.model import Workload
 from workbench.workload.stage import assess_workload, sample_domains
 
-
 Sample = tuple[Schema, Workload, dict[str, str]]
 
 

@@ -170,7 +170,9 @@ def test_executes_on_mariadb_one_database_per_service(mysql_url: str) -> None:
         _check(admin, d, {n: s.namespace for n, s in d.services.items()})
         ns = d.service("order").namespace
         with admin.connect() as conn:
-            conn.execute(sa.text(f"INSERT INTO `{ns}`.`group` (label) VALUES ('{'x' * 200}')"))  # text key: VARCHAR(255)
+            conn.execute(
+                sa.text(f"INSERT INTO `{ns}`.`group` (label) VALUES ('{'x' * 200}')")
+            )  # text key: VARCHAR(255)
             conn.execute(sa.text(f"INSERT INTO `{ns}`.orders (customer_id) VALUES (7)"))
             assert conn.execute(sa.text(f"SELECT status FROM `{ns}`.orders")).scalar() == "new"
     finally:

@@ -99,8 +99,11 @@ def test_fk_rule_thresholds_are_parameters() -> None:
 
 
 # -- reads ----------------------------------------------------------------------------------------
-READ = _schema(_t("customers", "name", "city"), _t("orders", "customer_id", "status", fks=(("customer_id", "customers"),)),
-               _t("status_codes", "label", rows=10))
+READ = _schema(
+    _t("customers", "name", "city"),
+    _t("orders", "customer_id", "status", fks=(("customer_id", "customers"),)),
+    _t("status_codes", "label", rows=10),
+)
 
 
 def _read_workload(text: str, calls: int, read: list[str], other_calls: int = 10_000) -> Workload:
@@ -118,13 +121,24 @@ def test_read_key_lookup_is_composed() -> None:
     assert reads[0].facts["key_lookup"] is True and reads[0].calls == 10
 
 
-@pytest.mark.parametrize(("text", "calls", "reason"), [
-    ("SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.city = ?", 10, "filters"),
-    ("SELECT o.id, c.name FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.status = ? "
-     "ORDER BY c.name LIMIT ?", 10, "sorts"),
-    ("SELECT c.city, COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id GROUP BY c.city", 10, "aggregates"),
-    ("SELECT o.status, c.name FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = ?", 5_000, "hot"),
-])
+@pytest.mark.parametrize(
+    ("text", "calls", "reason"),
+    [
+        ("SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.city = ?", 10, "filters"),
+        (
+            "SELECT o.id, c.name FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.status = ? "
+            "ORDER BY c.name LIMIT ?",
+            10,
+            "sorts",
+        ),
+        (
+            "SELECT c.city, COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id GROUP BY c.city",
+            10,
+            "aggregates",
+        ),
+        ("SELECT o.status, c.name FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = ?", 5_000, "hot"),
+    ],
+)
 def test_read_needing_a_read_model(text: str, calls: int, reason: str) -> None:
     w = _read_workload(text, calls, ["customers", "orders"])
     (dep,) = [d for d in catalog(READ, _dec(crm=["customers"], sales=["orders", "status_codes"]), w)
@@ -155,8 +169,14 @@ def test_read_rule_provider_count_threshold() -> None:
 
 
 def test_view_over_two_services_is_a_dependency() -> None:
-    view = _t("v_orders", "name", pk=None, rows=None, kind="view",
-              definition="CREATE VIEW v_orders AS SELECT o.id, c.name FROM orders o JOIN customers c ON c.id = o.customer_id")
+    view = _t(
+        "v_orders",
+        "name",
+        pk=None,
+        rows=None,
+        kind="view",
+        definition="CREATE VIEW v_orders AS SELECT o.id, c.name FROM orders o JOIN customers c ON c.id = o.customer_id",
+    )
     schema = _schema(*READ.tables, view)
     deps = catalog(schema, _dec(crm=["customers"], sales=["orders", "status_codes"]))
     views = [d for d in deps if d.kind == "view"]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from test_introspect_ddl import FK_WEIRD, ROWS, SAY, UQ_WEIRD, WEIRD, WEIRD_COLUMNS, build, many_tables
+
 from workbench import serde
 from workbench.cli import main
 from workbench.db import source_engine

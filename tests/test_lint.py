@@ -28,7 +28,9 @@ def table(
 ) -> Table:
     """``table("orders", "customer_id INT", fks=("customer_id -> customers.id",))``; ``id INT NOT NULL`` added when in pk."""
     cols = []
-    for spec in ([] if "id" not in pk or any(c.split()[0] == "id" for c in columns) else ["id INT NOT NULL"]) + list(columns):
+    for spec in ([] if "id" not in pk or any(c.split()[0] == "id" for c in columns) else ["id INT NOT NULL"]) + list(
+        columns
+    ):
         parts = spec.split()
         nullable = not spec.endswith("NOT NULL")
         type_ = " ".join(parts[1:-2] if not nullable else parts[1:])
@@ -59,9 +61,16 @@ def run(rule: str, s: Schema, settings: LintSettings | None = None) -> list[Find
 
 
 CLEAN = schema(
-    table("customers", "name VARCHAR(80)", "email VARCHAR(120) NOT NULL", uniques=(("uq_customers_email", ("email",)),)),
+    table(
+        "customers", "name VARCHAR(80)", "email VARCHAR(120) NOT NULL", uniques=(("uq_customers_email", ("email",)),)
+    ),
     table("products", "name VARCHAR(80)", "price NUMERIC(10, 2)"),
-    table("orders", "customer_id INT NOT NULL", fks=("customer_id -> customers.id",), indexes=(("ix_orders_customer", ("customer_id",), False),)),
+    table(
+        "orders",
+        "customer_id INT NOT NULL",
+        fks=("customer_id -> customers.id",),
+        indexes=(("ix_orders_customer", ("customer_id",), False),),
+    ),
     table(
         "order_lines",
         "order_id INT NOT NULL",
@@ -111,7 +120,9 @@ def test_fk_without_index_needs_the_fk_columns_leading_an_index_or_the_pk() -> N
         "pk_prefix": ((), ("customer_id", "region"), False),
     }
     for name, (indexes, pk, fires) in cases.items():
-        child = table(name, "customer_id INT", "region INT", pk=pk, fks=("customer_id -> customers.id",), indexes=indexes)
+        child = table(
+            name, "customer_id INT", "region INT", pk=pk, fks=("customer_id -> customers.id",), indexes=indexes
+        )
         found = run("fk_without_index", schema(parent, child))
         assert bool(found) is fires, name
         if fires:
@@ -120,7 +131,13 @@ def test_fk_without_index_needs_the_fk_columns_leading_an_index_or_the_pk() -> N
 
 def test_fk_without_index_composite_in_any_order() -> None:
     parent = table("periods", "year INT", "month INT", pk=("year", "month"))
-    child = table("sales", "month INT", "year INT", fks=("year,month -> periods.year,month",), indexes=(("ix", ("month", "year"), False),))
+    child = table(
+        "sales",
+        "month INT",
+        "year INT",
+        fks=("year,month -> periods.year,month",),
+        indexes=(("ix", ("month", "year"), False),),
+    )
     assert run("fk_without_index", schema(parent, child)) == []
 
 
@@ -171,7 +188,10 @@ def test_orphan_tables_counts_declared_and_implied_references() -> None:
         ((table("customers"), table("orders", "customer_id INT")), ("orders", "customer_id", "customers.id")),
         ((table("categories"), table("products", "category_id BIGINT")), ("products", "category_id", "categories.id")),
         ((table("Customers"), table("Orders", "customerId INT")), ("Orders", "customerId", "Customers.id")),
-        ((table("addresses"), table("orders", "billing_address_id INT")), ("orders", "billing_address_id", "addresses.id")),
+        (
+            (table("addresses"), table("orders", "billing_address_id INT")),
+            ("orders", "billing_address_id", "addresses.id"),
+        ),
         (
             (table("customers", "customer_id INT NOT NULL", pk=("customer_id",)), table("orders", "customer_id INT")),
             ("orders", "customer_id", "customers.customer_id"),
@@ -183,11 +203,21 @@ def test_orphan_tables_counts_declared_and_implied_references() -> None:
             ("products", "supplier_id", "tblSupplier.SupplierID"),
         ),
         (  # a report table keyed by customer_id does not capture references meant for customers.id
-            (table("customers"), table("rpt_ltv", "customer_id INT NOT NULL", pk=("customer_id",)), table("visits", "customer_id INT")),
+            (
+                table("customers"),
+                table("rpt_ltv", "customer_id INT NOT NULL", pk=("customer_id",)),
+                table("visits", "customer_id INT"),
+            ),
             ("visits", "customer_id", "customers.id"),
         ),
-        ((table("scores", "customer_id INT NOT NULL", pk=("customer_id",)), table("visits", "customer_id INT")), ("visits", "customer_id", "scores.customer_id")),
-        ((table("web_sessions"), table("search_log", "session_id INT")), ("search_log", "session_id", "web_sessions.id")),
+        (
+            (table("scores", "customer_id INT NOT NULL", pk=("customer_id",)), table("visits", "customer_id INT")),
+            ("visits", "customer_id", "scores.customer_id"),
+        ),
+        (
+            (table("web_sessions"), table("search_log", "session_id INT")),
+            ("search_log", "session_id", "web_sessions.id"),
+        ),
         ((table("items"), table("order_items"), table("picks", "item_id INT")), ("picks", "item_id", "items.id")),
     ],
 )
@@ -233,7 +263,10 @@ def test_polymorphic_associations() -> None:
         table("things", "thing_type VARCHAR(10)"),
     )
     found = run("polymorphic_associations", s)
-    assert [(f.table, f.columns) for f in found] == [("likes", ["likeableType", "likeableId"]), ("notes", ["entity_type", "entity_id"])]
+    assert [(f.table, f.columns) for f in found] == [
+        ("likes", ["likeableType", "likeableId"]),
+        ("notes", ["entity_type", "entity_id"]),
+    ]
 
 
 def test_inconsistent_column_types() -> None:
@@ -244,7 +277,10 @@ def test_inconsistent_column_types() -> None:
     )
     found = {(f.table, f.columns[0]): f for f in run("inconsistent_column_types", s)}
     assert set(found) == {("c", "customer_id"), ("c", "ref")}
-    assert found["c", "customer_id"].severity == "warning" and "INT in 2 other table(s)" in found["c", "customer_id"].message
+    assert (
+        found["c", "customer_id"].severity == "warning"
+        and "INT in 2 other table(s)" in found["c", "customer_id"].message
+    )
     assert found["c", "ref"].severity == "info"
 
 
@@ -271,21 +307,39 @@ def test_redundant_indexes() -> None:
 
 
 def test_a_unique_constraint_reported_again_as_its_index_is_not_redundant() -> None:
-    t = table("users", "email VARCHAR(80)", uniques=(("uq_email", ("email",)),), indexes=(("uq_email", ("email",), True),))
+    t = table(
+        "users", "email VARCHAR(80)", uniques=(("uq_email", ("email",)),), indexes=(("uq_email", ("email",), True),)
+    )
     assert run("redundant_indexes", schema(t)) == []
     assert len(run("nullable_unique", schema(t))) == 1
 
 
 def test_nullable_unique() -> None:
     s = schema(
-        table("users", "email VARCHAR(80)", "login VARCHAR(20) NOT NULL", uniques=((None, ("email",)),), indexes=(("ux", ("login",), True),))
+        table(
+            "users",
+            "email VARCHAR(80)",
+            "login VARCHAR(20) NOT NULL",
+            uniques=((None, ("email",)),),
+            indexes=(("ux", ("login",), True),),
+        )
     )
     found = run("nullable_unique", s)
     assert [(f.table, f.columns) for f in found] == [("users", ["email"])]
 
 
 def test_incrementing_columns() -> None:
-    s = schema(table("people", "phone1 VARCHAR(20)", "phone2 VARCHAR(20)", "phone3 VARCHAR(20)", "sha256 CHAR(64)", "address_line1 TEXT", "address_line2 TEXT"))
+    s = schema(
+        table(
+            "people",
+            "phone1 VARCHAR(20)",
+            "phone2 VARCHAR(20)",
+            "phone3 VARCHAR(20)",
+            "sha256 CHAR(64)",
+            "address_line1 TEXT",
+            "address_line2 TEXT",
+        )
+    )
     found = run("incrementing_columns", s)
     assert [f.columns for f in found] == [["address_line1", "address_line2"], ["phone1", "phone2", "phone3"]]
 
@@ -311,12 +365,21 @@ def _neighbourhoods(hub: Table, per: int = 3, groups: int = 3) -> list[Table]:
         names = [f"g{g}_t{i}" for i in range(per)]
         for i, name in enumerate(names):
             links = [f"{n}_id -> {n}.id" for n in names[:i]] + [f"{hub.name}_id -> {hub.name}.id"]
-            tables.append(table(name, *(f"{link.split()[0]} INT" for link in links), fks=tuple(links), indexes=tuple((f"ix{j}", (link.split()[0],), False) for j, link in enumerate(links))))
+            tables.append(
+                table(
+                    name,
+                    *(f"{link.split()[0]} INT" for link in links),
+                    fks=tuple(links),
+                    indexes=tuple((f"ix{j}", (link.split()[0],), False) for j, link in enumerate(links)),
+                )
+            )
     return tables
 
 
 def test_hub_tables_fire_on_a_table_referenced_from_several_neighbourhoods() -> None:
-    hub = table("customers", "name VARCHAR(40)", "email VARCHAR(80)", "phone VARCHAR(20)", "born DATE", "score INT", rows=50_000)
+    hub = table(
+        "customers", "name VARCHAR(40)", "email VARCHAR(80)", "phone VARCHAR(20)", "born DATE", "score INT", rows=50_000
+    )
     found = run("hub_tables", schema(*_neighbourhoods(hub)))
     assert [(f.table, f.severity) for f in found] == [("customers", "warning")]
     assert "9 tables" in found[0].message

@@ -40,11 +40,24 @@ sa.Table(
     sa.Column("order_id", sa.Integer, sa.ForeignKey("orders.id")),
     sa.Index("ix_invoices_order", "order_id"),
 )  # fmt: skip
-sa.Table("order_notes", md, sa.Column("entity_type", sa.String(20)), sa.Column("entity_id", sa.Integer), sa.Column("body", sa.Text))
+sa.Table(
+    "order_notes",
+    md,
+    sa.Column("entity_type", sa.String(20)),
+    sa.Column("entity_id", sa.Integer),
+    sa.Column("body", sa.Text),
+)
 sa.Table("shipments", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("order_id", sa.Integer))
-sa.Table("categories", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("parent_id", sa.Integer, sa.ForeignKey("categories.id")))
+sa.Table(
+    "categories",
+    md,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("categories.id")),
+)
 sa.Table("tags", md, sa.Column("tag", sa.String(20), primary_key=True))
-sa.Table("documents", md, sa.Column("id", sa.Integer, primary_key=True), *(sa.Column(c, sa.Text) for c in ("a", "b", "c")))
+sa.Table(
+    "documents", md, sa.Column("id", sa.Integer, primary_key=True), *(sa.Column(c, sa.Text) for c in ("a", "b", "c"))
+)
 
 
 def _findings(url: str) -> set[tuple[str, str, tuple[str, ...]]]:
@@ -79,7 +92,9 @@ def test_sqlite_findings_show_every_trait(on_sqlite: set[tuple[str, str, tuple[s
 
 
 @pytest.mark.parametrize("backend", ["postgresql", "mariadb"])
-def test_same_findings_on_servers(backend: str, request: pytest.FixtureRequest, on_sqlite: set[tuple[str, str, tuple[str, ...]]]) -> None:
+def test_same_findings_on_servers(
+    backend: str, request: pytest.FixtureRequest, on_sqlite: set[tuple[str, str, tuple[str, ...]]]
+) -> None:
     url = request.getfixturevalue("pg_url" if backend == "postgresql" else "mysql_url")
     found = _findings(url)
     expected = on_sqlite

@@ -35,7 +35,12 @@ def _columns(findings: dict[str, list[Finding]], rule: str) -> set[tuple[str, st
 
 
 def test_tables_without_primary_key(findings: dict[str, list[Finding]]) -> None:
-    assert _tables(findings, "no_primary_key") == {"price_history_import", "order_line_discounts", "search_log", "rpt_daily_sales"}
+    assert _tables(findings, "no_primary_key") == {
+        "price_history_import",
+        "order_line_discounts",
+        "search_log",
+        "rpt_daily_sales",
+    }
 
 
 def test_fk_cycles_and_self_references(findings: dict[str, list[Finding]]) -> None:

@@ -119,8 +119,9 @@ def _chunks(where: Target, d: Design, services: list[str]) -> int:
         engine = where.engine(d, service)
         try:
             with engine.connect() as conn:
-                total += conn.execute(sa.text(f"SELECT COUNT(*) FROM "
-                                              f"{_qualified(engine, where.schema(d, service), CHECKPOINTS)}")).scalar_one()
+                total += conn.execute(
+                    sa.text(f"SELECT COUNT(*) FROM {_qualified(engine, where.schema(d, service), CHECKPOINTS)}")
+                ).scalar_one()
         except sa.exc.DBAPIError:
             pass  # not created yet
     return total

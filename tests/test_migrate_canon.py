@@ -65,7 +65,9 @@ def test_canon_spells_values_one_way_whatever_the_driver_returns() -> None:
 
 def test_row_hash_tells_null_from_text_and_is_order_sensitive_within_a_row() -> None:
     kinds = [Kind("text"), Kind("text")]
-    hashes = {canon.row_hash(kinds, r) for r in [("a", None), ("a", ""), (None, "a"), ("", "a"), ("a", "b"), ("b", "a")]}
+    hashes = {
+        canon.row_hash(kinds, r) for r in [("a", None), ("a", ""), (None, "a"), ("", "a"), ("a", "b"), ("b", "a")]
+    }
     assert len(hashes) == 6
     assert all(0 <= h < 2 ** 60 for h in hashes)
 

@@ -77,7 +77,10 @@ def test_advice_adds_what_the_workload_needs_and_drops_what_nothing_uses(shop: t
     }
     by_key = {(a.kind, a.table): a for a in found}
     assert by_key[("predicate_without_index", "customers")].calls == 400
-    assert by_key[("predicate_without_index", "customers")].sql == "CREATE INDEX ix_customers_email ON crm.customers (email)"
+    assert (
+        by_key[("predicate_without_index", "customers")].sql
+        == "CREATE INDEX ix_customers_email ON crm.customers (email)"
+    )
     assert by_key[("redundant_index", "orders")].sql == "DROP INDEX sales.ix_orders_status"
     assert by_key[("fk_without_index", "orders")].calls == 200
     assert [a.service for a in found] == sorted(a.service for a in found)

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from test_introspect_ddl import build
 
 import workbench.introspect as introspect_module
-from test_introspect_ddl import build
 from workbench.cli import main
 from workbench.db import source_engine
 from workbench.introspect import introspect

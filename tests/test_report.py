@@ -177,7 +177,9 @@ def test_pages_show_outputs_not_code_and_load_nothing_from_the_network(chain: tu
 def test_title_page_lists_every_registered_stage(chain: tuple[Path, report.Rendered]) -> None:
     out, _ = chain
     index = (out / "index.html").read_text()
-    assert index.index('href="01_first.html"') < index.index('href="02_second.html"') < index.index('href="03_third.html"')
+    assert (
+        index.index('href="01_first.html"') < index.index('href="02_second.html"') < index.index('href="03_third.html"')
+    )
     assert '<tr data-stage="later">' in index and "not available" in index
     assert "ACME Corp" in index and '<time datetime="2026-01-15">' in index
     assert "sqlite://app:***@/" in index
@@ -189,7 +191,9 @@ def test_rerun_of_a_stage_reads_the_hand_edited_input(chain: tuple[Path, report.
     shutil.copytree(chain[0], out)
     (out / "count.txt").write_text("5")  # a hand edit of the first stage's artifact
     first_page = (out / "01_first.html").read_bytes()
-    rendered = report.render_engagement(Engagement(database=Database(url="sqlite:///unused.db")), out, stages=["second"])
+    rendered = report.render_engagement(
+        Engagement(database=Database(url="sqlite:///unused.db")), out, stages=["second"]
+    )
     assert [r.stage for r in rendered.runs] == ["second"]
     assert (out / "double.txt").read_text() == "10" and (out / "plus_one.txt").read_text() == "121"
     assert _status(out) == {"first": "ok", "second": "ok", "third": "stale"}
@@ -204,8 +208,11 @@ def test_rerun_of_a_stage_reads_the_hand_edited_input(chain: tuple[Path, report.
 def test_a_failed_stage_is_named_with_its_cell_error_and_earlier_output_is_kept(
     shop_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _register(monkeypatch, tmp_path / "notebooks",
-              {"first": ("01_first.ipynb", FIRST), "broken": ("02_broken.ipynb", BROKEN), "third": ("03_third.ipynb", THIRD)})
+    _register(
+        monkeypatch,
+        tmp_path / "notebooks",
+        {"first": ("01_first.ipynb", FIRST), "broken": ("02_broken.ipynb", BROKEN), "third": ("03_third.ipynb", THIRD)},
+    )
     out = tmp_path / "out"
     with pytest.raises(StageError) as failure:
         report.render(f"sqlite:///{shop_db}", out)
@@ -223,7 +230,9 @@ def test_a_failed_stage_is_named_with_its_cell_error_and_earlier_output_is_kept(
 
 def test_missing_kernel_says_how_to_install_it(registry: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(report, "KERNEL", "wb-no-such-kernel")
-    with pytest.raises(StageError, match=r"stage first: Jupyter kernel 'wb-no-such-kernel' is not installed \(run: make setup\)"):
+    with pytest.raises(
+        StageError, match=r"stage first: Jupyter kernel 'wb-no-such-kernel' is not installed \(run: make setup\)"
+    ):
         report.render("sqlite:///x.db", tmp_path / "out", stages=["first"])
 
 
@@ -235,7 +244,9 @@ def test_unknown_stage_bad_url_and_unknown_parameter_fail_before_running(chain: 
         report.render("sqlite:///x.db", tmp_path / "a", stages=["later"])
     with pytest.raises(BadURLError, match="NOT_SET_ANYWHERE"):
         report.render("postgresql://app:${NOT_SET_ANYWHERE}@db/x", tmp_path / "a")
-    with pytest.raises(NotFoundError, match=r"'fcator' is not declared by any stage notebook \(declared: client, factor, greeting\)"):
+    with pytest.raises(
+        NotFoundError, match=r"'fcator' is not declared by any stage notebook \(declared: client, factor, greeting\)"
+    ):
         report.render("sqlite:///x.db", tmp_path / "a", params={"fcator": 2})
     assert not (tmp_path / "a").exists()
 
@@ -265,9 +276,14 @@ def test_select_stages() -> None:
     assert report.select_stages(stages=list(reversed(available[:2]))) == available[:2]
 
 
-def test_notebook_url_moves_passwords_out_and_anchors_sqlite_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notebook_url_moves_passwords_out_and_anchors_sqlite_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert report.notebook_url("sqlite:///rel/db.sqlite") == (f"sqlite:///{tmp_path}/rel/db.sqlite", {})
-    assert report.notebook_url(f"mysql+pymysql://root:{SECRET_LITERAL}@h/db") == ("mysql+pymysql://root@h/db", {PASSWORD_ENV: SECRET_LITERAL})
+    assert report.notebook_url(f"mysql+pymysql://root:{SECRET_LITERAL}@h/db") == (
+        "mysql+pymysql://root@h/db",
+        {PASSWORD_ENV: SECRET_LITERAL},
+    )
     monkeypatch.setenv("PGPASS", "x")
     assert report.notebook_url("postgresql://app:${PGPASS}@db/x") == ("postgresql://app:${PGPASS}@db/x", {})

@@ -142,8 +142,14 @@ def test_excluded_schemas_are_left_out(pg_url: str) -> None:
             conn.execute(sa.text(f"CREATE SCHEMA {name}"))
             conn.execute(sa.text(f"CREATE TABLE {name}.t (id INTEGER PRIMARY KEY)"))
     engine.dispose()
-    assert included_schemas(Engagement(database=Database(url=pg_url, exclude_schemas=["audit"]))) == ["billing", "crm", "public"]
-    assert included_schemas(Engagement(database=Database(url=pg_url, schemas=["crm", "audit"], exclude_schemas=["audit"]))) == ["crm"]
+    assert included_schemas(Engagement(database=Database(url=pg_url, exclude_schemas=["audit"]))) == [
+        "billing",
+        "crm",
+        "public",
+    ]
+    assert included_schemas(
+        Engagement(database=Database(url=pg_url, schemas=["crm", "audit"], exclude_schemas=["audit"]))
+    ) == ["crm"]
     assert included_schemas(Engagement(database=Database(url=pg_url, schemas=["crm", "billing"]))) == ["billing", "crm"]
     assert included_schemas(Engagement(database=Database(url=pg_url))) is None
 
@@ -165,7 +171,9 @@ def test_flags_override_the_engagement_file(tmp_path: Path) -> None:
 
 
 def test_rerun_reads_the_engagement_copy_in_the_folder(tmp_path: Path) -> None:
-    save_engagement(Engagement(client="Kept Ltd", database=Database(url="sqlite:///kept.db")), tmp_path / "engagement.yaml")
+    save_engagement(
+        Engagement(client="Kept Ltd", database=Database(url="sqlite:///kept.db")), tmp_path / "engagement.yaml"
+    )
     assert cli._report_engagement(_args("--out", str(tmp_path), "--from", "design")).client == "Kept Ltd"
     code = cli.main(["report", "--out", str(tmp_path / "empty")])
     assert code == 2
@@ -185,16 +193,31 @@ def test_written_parameters_run_with_plain_papermill(tmp_path: Path, caplog: pyt
     save_engagement(Engagement(database=Database(url=f"sqlite:///{tmp_path / 'legacy.sqlite'}"), target_dialect="mysql",
                                decomposition=DecompositionChoices(method="greedy_modularity", seed=4)), config)
     params = tmp_path / "params"
-    assert cli.main(["report", "--config", str(config), "--out", str(tmp_path / "out"), "--write-params", str(params)]) == 0
+    assert (
+        cli.main(["report", "--config", str(config), "--out", str(tmp_path / "out"), "--write-params", str(params)])
+        == 0
+    )
     stages = report.available_stages()
     assert sorted(p.stem for p in params.iterdir()) == sorted(stages)
     for stage in stages:
         values = yaml.safe_load((params / f"{stage}.yaml").read_text())
-        assert values["db_url"] == f"sqlite:///{tmp_path / 'legacy.sqlite'}" and values["out_dir"] == str(tmp_path / "out")
+        assert values["db_url"] == f"sqlite:///{tmp_path / 'legacy.sqlite'}" and values["out_dir"] == str(
+            tmp_path / "out"
+        )
         target = tmp_path / f"{stage}.ipynb"
         caplog.clear()
-        done = CliRunner().invoke(papermill, [str(report.NOTEBOOKS / report.STAGES[stage]), str(target), "-k", "workbench",
-                                              "-f", str(params / f"{stage}.yaml"), "--prepare-only"])
+        done = CliRunner().invoke(
+            papermill,
+            [
+                str(report.NOTEBOOKS / report.STAGES[stage]),
+                str(target),
+                "-k",
+                "workbench",
+                "-f",
+                str(params / f"{stage}.yaml"),
+                "--prepare-only",
+            ],
+        )
         assert done.exit_code == 0, done.output
         assert not [r for r in caplog.records if "unknown parameter" in r.getMessage()]
         injected = next(c.source for c in nbformat.read(target, as_version=4).cells

@@ -235,7 +235,9 @@ def test_title_page_screenshot_shows_the_summary_figures(renders: dict[str, Path
     changed = np.any(shown != hidden, axis=2)
     ys, xs = np.nonzero(changed)
     assert ys.size > 0.03 * (right - left) * (bottom - top), "hiding the figures barely changes the screenshot"
-    assert left - 1 <= xs.min() and xs.max() <= right and top - 1 <= ys.min() and ys.max() <= bottom, "changes outside the figures"
+    assert left - 1 <= xs.min() and xs.max() <= right and top - 1 <= ys.min() and ys.max() <= bottom, (
+        "changes outside the figures"
+    )
     for card in facts["cards"]:
         l, t, r, b = card["number"]
         assert card["box"][0] <= l and r <= card["box"][2] and card["box"][1] <= t and b <= card["box"][3]

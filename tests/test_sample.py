@@ -16,7 +16,15 @@ from workbench.cli import main
 from workbench.db import source_engine, target_engine
 from workbench.errors import ConnectError, TargetError
 from workbench.sample import (
-    DOMAIN_DESCRIPTIONS, DOMAINS, METADATA, VIEWS, answer_key_text, build, generate, load, write_answer_key,
+    DOMAIN_DESCRIPTIONS,
+    DOMAINS,
+    METADATA,
+    VIEWS,
+    answer_key_text,
+    build,
+    generate,
+    load,
+    write_answer_key,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -335,7 +343,9 @@ def test_full_sample_volumes(sample_path: Path, small_sample_path: Path) -> None
 # --- build mechanics and the CLI ----------------------------------------------------------------------------------
 
 
-def test_build_replaces_atomically_and_keeps_old_file_on_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_build_replaces_atomically_and_keeps_old_file_on_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "s.sqlite"
     build(target, scale=0.005)
     before = _checksums(target)

@@ -47,8 +47,10 @@ def _legacy(path: Path) -> Path:
                     for i in range(1, 301)])
     codes = sorted({rng.choice("aAbBzZ") + str(rng.randint(0, 999)) for _ in range(400)})
     db.executemany("INSERT INTO codes VALUES (?, ?)", [(c, f"label of {c}") for c in codes])
-    db.executemany("INSERT INTO orders VALUES (?, ?, ?, ?)",
-                   [(i, 1 + i % 300, f"2020-01-0{1 + i % 9} 1{i % 10}:00:00", round(i * 1.1, 2)) for i in range(1, 801)])
+    db.executemany(
+        "INSERT INTO orders VALUES (?, ?, ?, ?)",
+        [(i, 1 + i % 300, f"2020-01-0{1 + i % 9} 1{i % 10}:00:00", round(i * 1.1, 2)) for i in range(1, 801)],
+    )
     db.executemany("INSERT INTO order_lines VALUES (?, ?, ?)",
                    [(o, n, rng.randint(1, 9)) for o in range(1, 801) for n in range(1, 1 + o % 3)])
     db.executemany("INSERT INTO log VALUES (?, ?)", [("login", "2020-01-01 00:00:00")] * 3 +
@@ -226,6 +228,8 @@ def test_no_password_reaches_output_files_or_messages(legacy: tuple[str, Design,
                  "--out", str(tmp_path / "verify.json")]) == 0
     assert main(["drift", "--target", target, "--design", str(design_dir), "--service", "crm"]) == 0
     captured = capsys.readouterr()
-    written = "".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file() and p.suffix in (".json", ".ini", ".py"))
+    written = "".join(
+        p.read_text() for p in tmp_path.rglob("*") if p.is_file() and p.suffix in (".json", ".ini", ".py")
+    )
     assert secret not in captured.out + captured.err + written
     assert "***" in (tmp_path / "migration.json").read_text()

@@ -56,7 +56,9 @@ def shapes(w: Workload) -> dict[tuple[tuple[str, ...], tuple[str, ...]], int]:
     return {(tuple(t.tables_read), tuple(t.tables_written)): t.count for t in w.transactions}
 
 
-def expected(t: dict[str, str], multi_statement_one_transaction: bool) -> dict[tuple[tuple[str, ...], tuple[str, ...]], int]:
+def expected(
+    t: dict[str, str], multi_statement_one_transaction: bool
+) -> dict[tuple[tuple[str, ...], tuple[str, ...]], int]:
     """What the scripted application below did, transaction by transaction."""
     o, s, a = t["orders"], t["stock"], t["audit"]
     out = {
@@ -125,7 +127,9 @@ def mariadb_capture() -> Iterator[dict[str, Any]]:
         conn.execute(sa.text(f"CREATE TABLE `{db}`.{tables['stock']} (id INT PRIMARY KEY, qty INT)"))
         conn.execute(sa.text(f"CREATE TABLE `{db}`.{tables['audit']} (id INT AUTO_INCREMENT PRIMARY KEY, what TEXT)"))
         conn.execute(sa.text(f"INSERT INTO `{db}`.{tables['stock']} VALUES (1, 10)"))
-        before = conn.execute(sa.text("SELECT @@global.general_log, @@global.log_output, @@global.general_log_file")).one()
+        before = conn.execute(
+            sa.text("SELECT @@global.general_log, @@global.log_output, @@global.general_log_file")
+        ).one()
         try:
             conn.execute(sa.text("SET GLOBAL general_log_file = :p"), {"p": str(path)})
             conn.execute(sa.text("SET GLOBAL log_output = 'FILE,TABLE'"))
@@ -135,7 +139,9 @@ def mariadb_capture() -> Iterator[dict[str, Any]]:
             conn.execute(sa.text("SET GLOBAL general_log = :v"), {"v": before[0]})
             conn.execute(sa.text("SET GLOBAL log_output = :v"), {"v": before[1]})
             conn.execute(sa.text("SET GLOBAL general_log_file = :v"), {"v": before[2]})
-        after = conn.execute(sa.text("SELECT @@global.general_log, @@global.log_output, @@global.general_log_file")).one()
+        after = conn.execute(
+            sa.text("SELECT @@global.general_log, @@global.log_output, @@global.general_log_file")
+        ).one()
     try:
         yield {"path": path, "url": url.render_as_string(hide_password=False), "tables": tables, "before": before,
                "after": after}  # fmt: skip
@@ -187,7 +193,9 @@ def test_mariadb_digest_live() -> None:
 
         with pytest.raises(WorkbenchError, match="performance_schema is off"):
             ingest([MY_ADMIN_URL], "mysql_digest")
-        missing("performance_schema is off on this MariaDB (performance_schema=ON and a restart enable it; .ci/run does)")
+        missing(
+            "performance_schema is off on this MariaDB (performance_schema=ON and a restart enable it; .ci/run does)"
+        )
     token = uuid.uuid4().hex[:8]
     db, tables = f"wb_test_{token}", names(token)
     url = sa.make_url(MY_ADMIN_URL).set(database=db)
@@ -196,7 +204,9 @@ def test_mariadb_digest_live() -> None:
             conn.execute(sa.text(f"CREATE DATABASE `{db}`"))
             conn.execute(sa.text(f"CREATE TABLE `{db}`.{tables['orders']} (id INT PRIMARY KEY, note VARCHAR(40))"))
             conn.execute(sa.text(f"CREATE TABLE `{db}`.{tables['stock']} (id INT PRIMARY KEY, qty INT)"))
-            conn.execute(sa.text(f"CREATE TABLE `{db}`.{tables['audit']} (id INT AUTO_INCREMENT PRIMARY KEY, what TEXT)"))
+            conn.execute(
+                sa.text(f"CREATE TABLE `{db}`.{tables['audit']} (id INT AUTO_INCREMENT PRIMARY KEY, what TEXT)")
+            )
             conn.execute(sa.text(f"INSERT INTO `{db}`.{tables['stock']} VALUES (1, 10)"))
             _mysql_app(url, tables)
         w = ingest([url.render_as_string(hide_password=False)], "mysql_digest", schema=schema_for(tables, "mysql"))
@@ -206,7 +216,9 @@ def test_mariadb_digest_live() -> None:
         admin.dispose()
     o, s, a = tables["orders"], tables["stock"], tables["audit"]
     # (MariaDB digests a multi-statement query under its first statement's text, twice: not counted here)
-    by_kind = Counter((t.kind, tuple(t.tables_read), tuple(t.tables_written)) for t in w.templates for _ in range(t.calls))
+    by_kind = Counter(
+        (t.kind, tuple(t.tables_read), tuple(t.tables_written)) for t in w.templates for _ in range(t.calls)
+    )
     assert by_kind[("insert", (), (a,))] == 2
     assert by_kind[("insert", (), (o,))] == 1
     assert by_kind[("update", (), (s,))] >= 1

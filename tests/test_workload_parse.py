@@ -12,7 +12,6 @@ from workbench.workload.extract import TableRef, analyze, analyze_truncated, con
 from workbench.workload.normalize import Normalizer, fingerprint, is_binary, sample_text, split_statements
 from workbench.workload.resolve import Resolver
 
-
 # --- normalisation ---------------------------------------------------------------------------------------------
 
 
@@ -155,7 +154,9 @@ def names(refs: list[TableRef]) -> list[str]:
         ("SELECT * FROM \"Order\" WHERE id = ?", "postgres", "select", ["Order"], [], []),
     ],
 )  # fmt: skip
-def test_analyze(sql: str, dialect: str | None, kind: str, reads: list[str], writes: list[str], joins: list[tuple[str, str]]) -> None:
+def test_analyze(
+    sql: str, dialect: str | None, kind: str, reads: list[str], writes: list[str], joins: list[tuple[str, str]]
+) -> None:
     info = analyze(sql, dialect)
     assert info.issue is None, info.detail
     assert info.kind == kind

@@ -159,7 +159,9 @@ def test_table_access_agrees_across_formats(workloads: dict[str, Workload]) -> N
     assert (digest["writes"] == reference.loc[digest.index, "writes"]).all()
 
 
-def test_transactions_are_rebuilt_from_every_transactional_log(logs: dict[str, Path], workloads: dict[str, Workload]) -> None:
+def test_transactions_are_rebuilt_from_every_transactional_log(
+    logs: dict[str, Path], workloads: dict[str, Workload]
+) -> None:
     summary = json.loads(logs["summary"].read_text())
 
     def shapes(w: Workload) -> Counter:  # type: ignore[type-arg]
@@ -189,7 +191,17 @@ def test_the_sample_workload_has_what_real_ones_have(logs: dict[str, Path], work
     assert max(len(t.tables_read) for t in w.templates) >= 8
     # the shared audit table, written together with tables of (nearly) every domain
     audit_domains = {DOMAINS[x] for t in w.transactions if "audit_log" in t.tables_written for x in t.tables_written}
-    expected = {"ordering", "billing", "fulfilment", "inventory", "purchasing", "customers", "staff", "pricing", "platform"}
+    expected = {
+        "ordering",
+        "billing",
+        "fulfilment",
+        "inventory",
+        "purchasing",
+        "customers",
+        "staff",
+        "pricing",
+        "platform",
+    }
     assert audit_domains >= expected | ({"reporting"} if ran.get("month_end") else set())
     assert not any(t.unknown_tables for t in w.templates)
 

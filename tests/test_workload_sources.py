@@ -94,7 +94,9 @@ def test_grouper_closes_what_a_cut_log_left_open() -> None:
 # --- readers ------------------------------------------------------------------------------------------------------
 
 
-def csvlog_row(message: str, session: str = "65.1", vxid: str = "3/7", severity: str = "LOG", detail: str = "") -> list[str]:
+def csvlog_row(
+    message: str, session: str = "65.1", vxid: str = "3/7", severity: str = "LOG", detail: str = ""
+) -> list[str]:
     return ["2025-01-01 00:00:00.000 UTC", "app", "db", "1", "h:1", session, "1", "SELECT", "2025-01-01 00:00:00 UTC",
             vxid, "0", severity, "00000", message, detail, "", "", "", "", "", "", "", "psql", "client backend", "", "0"]  # fmt: skip
 
@@ -187,7 +189,9 @@ def test_aggregated_exports(tmp_path: Path) -> None:
 
 def test_generic_csv_and_missing_columns(tmp_path: Path) -> None:
     good = tmp_path / "s.csv"
-    good.write_text("sql,calls,session,transaction\nUPDATE a SET x = 1,1,s1,t1\nUPDATE b SET x = 1,1,s1,t1\n", encoding="utf-8")
+    good.write_text(
+        "sql,calls,session,transaction\nUPDATE a SET x = 1,1,s1,t1\nUPDATE b SET x = 1,1,s1,t1\n", encoding="utf-8"
+    )
     assert shapes(ingest([str(good)], "csv")) == {((), ("a", "b")): 1}
     bad = tmp_path / "bad.csv"
     bad.write_text("statement,calls\nSELECT 1,1\n", encoding="utf-8")

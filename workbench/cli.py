@@ -112,7 +112,9 @@ def _report_engagement(args: argparse.Namespace):  # type: ignore[no-untyped-def
     e.date = eng.check_date(args.date, "--date") if args.date else e.date
     e.database.schemas = args.schema or e.database.schemas
     e.database.exclude_schemas = args.exclude_schema or e.database.exclude_schemas
-    e.workload.logs = [str(Path(p).resolve()) if "://" not in p else p for p in args.log] if args.log else e.workload.logs
+    e.workload.logs = (
+        [str(Path(p).resolve()) if "://" not in p else p for p in args.log] if args.log else e.workload.logs
+    )
     e.workload.format = args.log_format or e.workload.format
     e.decomposition.method = args.method or e.decomposition.method
     e.decomposition.services = args.services or e.decomposition.services
@@ -380,7 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample = sub.add_parser("sample", help="the sample legacy database").add_subparsers(dest="action", required=True)
     p = sample.add_parser("build", help="generate the sample database as a SQLite file")
     p.add_argument("--out", default="sample_db/retail.sqlite")
-    p.add_argument("--scale", type=_sample_scale, default=1.0, help="volume multiplier (1.0: largest tables >= 100,000 rows)")
+    p.add_argument(
+        "--scale", type=_sample_scale, default=1.0, help="volume multiplier (1.0: largest tables >= 100,000 rows)"
+    )
     p.add_argument("--seed", type=int, default=20260101)
     p.set_defaults(func=_cmd_sample_build)
     p = sample.add_parser("load", help="load the sample schema and data into a server (PostgreSQL, MariaDB)")
@@ -413,7 +417,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", default="louvain",
                    choices=["louvain", "greedy_modularity", "label_propagation", "agglomerative", "leiden"])
     size = p.add_mutually_exclusive_group()
-    size.add_argument("--resolution", type=float, help="granularity: higher gives more, smaller services (default: the most stable across seeds)")
+    size.add_argument(
+        "--resolution",
+        type=float,
+        help="granularity: higher gives more, smaller services (default: the most stable across seeds)",
+    )
     size.add_argument("--services", type=int, help="target number of services")
     p.add_argument("--pin", action="append", metavar="TABLE=SERVICE", help="pin a table to a service (repeatable)")
     p.add_argument("--together", action="append", metavar="T1,T2[,...]", help="tables to keep in one service")
@@ -449,14 +457,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log", action="append", help="simulate: only this log format (repeatable)")
     p.set_defaults(func=_cmd_workload)
 
-    p = sub.add_parser("design", help="per-service schemas, DDL and a mechanism per cross-boundary dependency -> design/",
-                       description="workbench design decomposition.yaml --schema schema.json [--workload workload.json] "
-                                   "--dialect D --out design/")
+    p = sub.add_parser(
+        "design",
+        help="per-service schemas, DDL and a mechanism per cross-boundary dependency -> design/",
+        description="workbench design decomposition.yaml --schema schema.json [--workload workload.json] "
+        "--dialect D --out design/",
+    )
     p.add_argument("decomposition", help="decomposition.yaml (hand-edited or not)")
     p.add_argument("--schema", required=True, help="schema.json (or a database URL to introspect, read-only)")
     p.add_argument("--workload", help="workload.json: call counts, joins and transactions as evidence")
-    p.add_argument("--dialect", action="append", metavar="D",
-                   help="DDL dialect: postgresql, mysql, sqlite, mssql, oracle, or all (repeatable; default postgresql)")
+    p.add_argument(
+        "--dialect",
+        action="append",
+        metavar="D",
+        help="DDL dialect: postgresql, mysql, sqlite, mssql, oracle, or all (repeatable; default postgresql)",
+    )
     p.add_argument("--out", required=True, help="design folder to write (design.json, ddl/, catalog, sagas, ...)")
     p.add_argument("--prefix", default="", help="prefix of every service's schema/database/file name")
     p.add_argument("--rule", action="append", metavar="NAME=VALUE",
@@ -474,7 +489,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="create each service's schema on a target and copy the legacy rows (resumable)",
                        description="workbench migrate --source URL --target URL|FOLDER --design design/")
     p.add_argument("--source", required=True, help="legacy database URL (opened read-only)")
-    p.add_argument("--target", required=True, help="PostgreSQL or MariaDB URL, or a folder (one SQLite file per service)")
+    p.add_argument(
+        "--target", required=True, help="PostgreSQL or MariaDB URL, or a folder (one SQLite file per service)"
+    )
     p.add_argument("--design", required=True, help="design folder written by 'workbench design' (receives alembic/)")
     p.add_argument("--service", action="append", help="only this service (repeatable; default: all)")
     p.add_argument("--chunk-size", type=int, default=20_000, help="rows per chunk: one transaction and checkpoint each")
@@ -483,8 +500,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="migration.json to write")
     p.set_defaults(func=_cmd_migrate)
 
-    p = sub.add_parser("verify", help="compare the target with the legacy rows: counts, checksums, keys, references",
-                       description="workbench verify --source URL --target URL|FOLDER --design design/ [--out verify.json]")
+    p = sub.add_parser(
+        "verify",
+        help="compare the target with the legacy rows: counts, checksums, keys, references",
+        description="workbench verify --source URL --target URL|FOLDER --design design/ [--out verify.json]",
+    )
     p.add_argument("--source", required=True, help="legacy database URL (opened read-only)")
     p.add_argument("--target", required=True, help="the migration's target")
     p.add_argument("--design", required=True, help="design folder (or its design.json)")
@@ -512,8 +532,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_advise)
 
-    p = sub.add_parser("monitor", help="the SQL each service's operators should watch (PostgreSQL, MariaDB)",
-                       description="workbench monitor --design design/ [--dialect postgresql|mysql] [--out monitor.sql]")
+    p = sub.add_parser(
+        "monitor",
+        help="the SQL each service's operators should watch (PostgreSQL, MariaDB)",
+        description="workbench monitor --design design/ [--dialect postgresql|mysql] [--out monitor.sql]",
+    )
     p.add_argument("--design", required=True, help="design folder (or its design.json)")
     p.add_argument("--dialect", default="postgresql", help="postgresql or mysql/mariadb (default postgresql)")
     p.add_argument("--service", action="append", help="only this service (repeatable; default: all)")
@@ -526,7 +549,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "workbench report --db URL --out DIR [flags] | "
                                    "workbench report --out DIR --from design (rerun after a hand edit)")
     p.add_argument("--config", help="engagement.yaml (see engagement.example.yaml); flags below override it")
-    p.add_argument("--db", help="database URL of the legacy database (password: ${VAR}, WORKBENCH_DB_PASSWORD or prompt)")
+    p.add_argument(
+        "--db", help="database URL of the legacy database (password: ${VAR}, WORKBENCH_DB_PASSWORD or prompt)"
+    )
     p.add_argument("--out", required=True, help="output folder, e.g. reports/<client>")
     p.add_argument("--stage", action="append", help="stage to render (repeatable; default: all available)")
     p.add_argument("--from", dest="start", metavar="STAGE", help="render this stage and every later one")
@@ -540,9 +565,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", help="decomposition method")
     p.add_argument("--services", type=int, help="target number of services")
     p.add_argument("--dialect", help="target SQL dialect of the design, e.g. postgresql")
-    p.add_argument("-p", "--param", action="append", metavar="NAME=VALUE", help="notebook parameter (YAML value; repeatable)")
-    p.add_argument("--write-params", metavar="DIR", help="only write DIR/<stage>.yaml for plain 'papermill -f' and stop")
-    p.add_argument("--check", action="store_true", help="then open every page in headless Chromium; exit 1 on console errors")
+    p.add_argument(
+        "-p", "--param", action="append", metavar="NAME=VALUE", help="notebook parameter (YAML value; repeatable)"
+    )
+    p.add_argument(
+        "--write-params", metavar="DIR", help="only write DIR/<stage>.yaml for plain 'papermill -f' and stop"
+    )
+    p.add_argument(
+        "--check", action="store_true", help="then open every page in headless Chromium; exit 1 on console errors"
+    )
     p.set_defaults(func=_cmd_report)
     return parser
 

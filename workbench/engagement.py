@@ -259,7 +259,10 @@ def choices(engagement: Engagement, schemas: list[str] | None = None) -> list[Ch
     >>> [c.setting for c in choices(Engagement(target_dialect="mysql"))]
     ['client', 'engagement', 'target_dialect']
     """
-    given = [Choice("client", {"client": engagement.client}), Choice("engagement", {"engagement": engagement.engagement})]
+    given = [
+        Choice("client", {"client": engagement.client}),
+        Choice("engagement", {"engagement": engagement.engagement}),
+    ]
     if schemas is not None:
         given.append(Choice("database.schemas", {"schemas": list(schemas)}))
     if engagement.workload.logs:
@@ -309,7 +312,9 @@ def included_schemas(engagement: Engagement) -> list[str] | None:
         engine.dispose()
     left = sorted(set(chosen) - set(db.exclude_schemas))
     if not left:
-        raise NotFoundError(f"no schema left to read in {mask_url(db.url)} after excluding {', '.join(db.exclude_schemas)}")
+        raise NotFoundError(
+            f"no schema left to read in {mask_url(db.url)} after excluding {', '.join(db.exclude_schemas)}"
+        )
     return left
 
 

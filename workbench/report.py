@@ -45,6 +45,8 @@ from sqlalchemy.exc import ArgumentError
 from workbench.db import PASSWORD_ENV, mask_url, resolve_url, scrub
 from workbench.engagement import (
     FILE as ENGAGEMENT_FILE,
+)
+from workbench.engagement import (
     INFORMATIONAL,
     Database,
     Engagement,
@@ -212,7 +214,9 @@ def plan_parameters(engagement: Engagement, url: str, out: Path, stages: list[st
         if choice.setting.startswith("parameters."):
             name = choice.setting.removeprefix("parameters.")
             if name in ALWAYS:
-                raise NotFoundError(f"parameter {name!r} is set by the report itself; give it as the database URL / --out")
+                raise NotFoundError(
+                    f"parameter {name!r} is set by the report itself; give it as the database URL / --out"
+                )
             if name not in everywhere:
                 known = ", ".join(sorted(everywhere - set(ALWAYS))) or "none"
                 raise NotFoundError(f"parameter {name!r} is not declared by any stage notebook (declared: {known})")
@@ -436,9 +440,19 @@ def render_engagement(
                 on_stage(run)
             if failure:
                 for later in names[i:]:
-                    manifest.put(manifests.StageRecord(later, STAGES[later], Path(STAGES[later]).with_suffix(".html").name,
-                                                       "skipped", f"not run: stage {stage} failed"), order)
-                manifest.mark_later(stage, order, "stale", f"its inputs may have changed: stage {stage} failed", set(names))
+                    manifest.put(
+                        manifests.StageRecord(
+                            later,
+                            STAGES[later],
+                            Path(STAGES[later]).with_suffix(".html").name,
+                            "skipped",
+                            f"not run: stage {stage} failed",
+                        ),
+                        order,
+                    )
+                manifest.mark_later(
+                    stage, order, "stale", f"its inputs may have changed: stage {stage} failed", set(names)
+                )
                 manifests.save(manifest, out)
                 write_index(out, engagement, url)
                 raise StageError(f"stage {stage} failed: {failure} (partial notebook: {out / STAGES[stage]})")
@@ -497,7 +511,12 @@ def refresh_checks(stage: str = "assess") -> Path:
         executed_path = Path(tmp) / source.name
         try:
             papermill.execute_notebook(
-                str(source), str(executed_path), kernel_name=KERNEL, cwd=str(NOTEBOOKS), progress_bar=None, log_output=False
+                str(source),
+                str(executed_path),
+                kernel_name=KERNEL,
+                cwd=str(NOTEBOOKS),
+                progress_bar=None,
+                log_output=False,
             )
         except PapermillExecutionError as exc:
             raise StageError(f"stage {stage} failed: {exc.ename}: {scrub(str(exc.evalue))}") from None

@@ -15,7 +15,13 @@ from sqlglot.errors import ParseError
 
 _T = exp.DataType.Type
 
-_SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite", "mssql": "tsql"}
+_SQLGLOT_DIALECTS = {
+    "postgresql": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "sqlite": "sqlite",
+    "mssql": "tsql",
+}
 
 _SERIAL = {_T.SERIAL, _T.BIGSERIAL, _T.SMALLSERIAL}
 _LOB = {

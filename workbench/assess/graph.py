@@ -29,7 +29,12 @@ def fk_graph(schema: Schema, implied: bool = False) -> nx.DiGraph:
     tables = sorted(schema.base_tables, key=lambda t: t.key)
     for t in tables:
         graph.add_node(
-            t.key, rows=t.row_count, size_bytes=t.size_bytes, columns=len(t.columns), has_pk=bool(t.primary_key), external=False
+            t.key,
+            rows=t.row_count,
+            size_bytes=t.size_bytes,
+            columns=len(t.columns),
+            has_pk=bool(t.primary_key),
+            external=False,
         )
     for t in tables:
         for fk in sorted(t.foreign_keys, key=lambda f: (f.referred_key, f.columns)):
@@ -39,7 +44,9 @@ def fk_graph(schema: Schema, implied: bool = False) -> nx.DiGraph:
             if not graph.has_edge(t.key, target):
                 graph.add_edge(t.key, target, foreign_keys=[], weight=0, implied=False)
             data = graph.edges[t.key, target]
-            data["foreign_keys"].append({"columns": list(fk.columns), "referred_columns": list(fk.referred_columns), "name": fk.name})
+            data["foreign_keys"].append(
+                {"columns": list(fk.columns), "referred_columns": list(fk.referred_columns), "name": fk.name}
+            )
             data["weight"] += 1
     if implied:
         for ref in implied_references(schema):
@@ -185,7 +192,9 @@ def graph_stats(schema: Schema, max_cycle_length: int = 8, max_cycles: int = 100
         if len(refs) >= 2:
             hubs.append(Hub(node, len(refs), len({member[r] for r in refs}), node in reference))
     hubs.sort(key=lambda h: (-h.referrers, -h.communities, h.table))
-    components = sorted((sorted(c) for c in nx.weakly_connected_components(plain) if len(c) > 1), key=lambda c: (-len(c), c[0]))
+    components = sorted(
+        (sorted(c) for c in nx.weakly_connected_components(plain) if len(c) > 1), key=lambda c: (-len(c), c[0])
+    )
     cycles, truncated = find_cycles(graph, max_cycle_length, max_cycles)
     n = graph.number_of_nodes()
     return GraphStats(

@@ -52,7 +52,9 @@ def _cut(stats: GraphStats) -> tuple[int, int, int, int]:
     return groups, owned, stats.cross_community_edges, _pct(stats.cross_community_edges, owned)
 
 
-def pros_and_cons(schema: Schema, stats: GraphStats, figures: Summary, findings: list[Finding]) -> tuple[list[str], list[str]]:
+def pros_and_cons(
+    schema: Schema, stats: GraphStats, figures: Summary, findings: list[Finding]
+) -> tuple[list[str], list[str]]:
     """The sentences for and against, in a fixed order."""
     pros: list[str] = []
     cons: list[str] = []
@@ -97,7 +99,9 @@ def pros_and_cons(schema: Schema, stats: GraphStats, figures: Summary, findings:
             "service can keep as a replicated copy instead of sharing."
         )
     if figures.tables_without_pk == 0 and n:
-        pros.append(f"All {plural(n, 'table')} have a primary key, so CDC and per-key checksums can move and verify them row by row.")
+        pros.append(
+            f"All {plural(n, 'table')} have a primary key, so CDC and per-key checksums can move and verify them row by row."
+        )
     elif figures.tables_without_pk:
         missing = [f.table for f in by_rule.get("no_primary_key", [])]
         cons.append(
@@ -113,7 +117,9 @@ def pros_and_cons(schema: Schema, stats: GraphStats, figures: Summary, findings:
             "tables that must be loaded together; split across services, one of the FKs has to go."
         )
     elif stats.edges:
-        pros.append("No FK cycle runs through several tables, so every table can be created and loaded after the ones it references.")
+        pros.append(
+            "No FK cycle runs through several tables, so every table can be created and loaded after the ones it references."
+        )
     hubs = [f for f in by_rule.get("hub_tables", []) if f.severity == "warning"]
     if hubs:
         cons.append(
@@ -122,7 +128,9 @@ def pros_and_cons(schema: Schema, stats: GraphStats, figures: Summary, findings:
             f"{_verb(len(hubs), 'it', 'them')}."
         )
     elif stats.edges:
-        pros.append("No table is referenced from many neighbourhoods at once, so no single owner forces remote reads on most services.")
+        pros.append(
+            "No table is referenced from many neighbourhoods at once, so no single owner forces remote reads on most services."
+        )
     implied = by_rule.get("implied_foreign_keys", [])
     if implied:
         first = implied[0].message.split(" (")[0]
@@ -190,7 +198,10 @@ def verdict(stats: GraphStats, figures: Summary, findings: list[Finding]) -> str
 
 
 def narrative(
-    schema: Schema, stats: GraphStats | None = None, findings: list[Finding] | None = None, figures: Summary | None = None
+    schema: Schema,
+    stats: GraphStats | None = None,
+    findings: list[Finding] | None = None,
+    figures: Summary | None = None,
 ) -> str:
     """Markdown: a *For* list, an *Against* list and a verdict, for the Assess report."""
     stats = stats or graph_stats(schema)

@@ -34,7 +34,9 @@ def size_distribution(schema: Schema, top: int = 25) -> Figure:
     The few large tables decide how a data migration is run (bulk copy plus catch-up); the
     histogram shows how many there are.
     """
-    counted = sorted(((t.row_count, t.key) for t in schema.base_tables if t.row_count is not None), key=lambda rk: (-rk[0], rk[1]))
+    counted = sorted(
+        ((t.row_count, t.key) for t in schema.base_tables if t.row_count is not None), key=lambda rk: (-rk[0], rk[1])
+    )
     fig = Figure(figsize=(12, max(4.0, 0.22 * min(top, len(counted)) + 1.5)), layout="constrained")
     hist_ax, bar_ax = fig.subplots(1, 2, width_ratios=[1, 1.3])
     if not counted:
@@ -106,7 +108,9 @@ def _community_layout(graph: nx.DiGraph, groups: list[list[str]]) -> dict[str, n
             k = 2.0 / math.sqrt(len(block))
             start = nx.circular_layout(sub)  # spreads hubs apart better than random starts
             rounds = 200 if len(block) <= 100 else 60
-            local = nx.spring_layout(sub, k=k, pos=start, iterations=rounds, seed=SEED, scale=side * 0.42, method="force")
+            local = nx.spring_layout(
+                sub, k=k, pos=start, iterations=rounds, seed=SEED, scale=side * 0.42, method="force"
+            )
         for node, xy in local.items():
             pos[node] = np.asarray(xy) + np.array([cx, cy])
     return pos
@@ -140,7 +144,11 @@ def fk_graph_figure(schema: Schema, stats: GraphStats | None = None, hubs: int =
     font = 7 if n <= 40 else 6 if n <= 120 else 5
     arrows = graph.number_of_edges() <= MAX_ARROWS
 
-    for kind, colour, width, alpha in (("reference", _REFERENCE, 0.6, 0.5), ("local", _LOCAL, 0.8, 0.6), ("cross", _CROSS, 1.0, 0.55)):
+    for kind, colour, width, alpha in (
+        ("reference", _REFERENCE, 0.6, 0.5),
+        ("local", _LOCAL, 0.8, 0.6),
+        ("cross", _CROSS, 1.0, 0.55),
+    ):
         edges = []
         for a, b in sorted(graph.edges):
             if a == b:
@@ -154,13 +162,21 @@ def fk_graph_figure(schema: Schema, stats: GraphStats | None = None, hubs: int =
                 arrows=True, arrowsize=6, node_size=60, connectionstyle="arc3,rad=0.08",
             )  # fmt: skip
         elif edges:  # one LineCollection: thousands of arrow patches take minutes to lay out
-            nx.draw_networkx_edges(graph, pos, edgelist=edges, ax=ax, edge_color=colour, width=width * 0.7, alpha=alpha, arrows=False)
+            nx.draw_networkx_edges(
+                graph, pos, edgelist=edges, ax=ax, edge_color=colour, width=width * 0.7, alpha=alpha, arrows=False
+            )
     nodes = sorted(graph.nodes)
     sizes = [30 + 25 * math.log10((graph.nodes[v].get("rows") or 0) + 1) + (120 if v in top_hubs else 0) for v in nodes]
     colours = [palette[member[v] % len(palette)] if len(groups[member[v]]) > 1 else _LONER for v in nodes]
     edgecolours = ["black" if v in top_hubs else "white" for v in nodes]
-    nx.draw_networkx_nodes(graph, pos, nodelist=nodes, node_size=sizes, node_color=colours, edgecolors=edgecolours, linewidths=0.8, ax=ax)
-    labelled = set(nodes) if n <= MAX_LABELS else top_hubs | {max(g, key=lambda v: (graph.degree(v), v)) for g in groups if len(g) > 1}
+    nx.draw_networkx_nodes(
+        graph, pos, nodelist=nodes, node_size=sizes, node_color=colours, edgecolors=edgecolours, linewidths=0.8, ax=ax
+    )
+    labelled = (
+        set(nodes)
+        if n <= MAX_LABELS
+        else top_hubs | {max(g, key=lambda v: (graph.degree(v), v)) for g in groups if len(g) > 1}
+    )
     for v in sorted(labelled):
         x, y = pos[v]
         hub = v in top_hubs
@@ -172,10 +188,21 @@ def fk_graph_figure(schema: Schema, stats: GraphStats | None = None, hubs: int =
         Line2D([], [], color=_LOCAL, label="FK inside a community"),
         Line2D([], [], color=_CROSS, label="FK between communities"),
         Line2D([], [], color=_REFERENCE, label="FK to reference data"),
-        Line2D([], [], marker="o", color="white", markeredgecolor="black", markerfacecolor="#999999", markersize=9, label="hub"),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            color="white",
+            markeredgecolor="black",
+            markerfacecolor="#999999",
+            markersize=9,
+            label="hub",
+        ),
     ]
     ax.legend(handles=legend, loc="upper right", fontsize=8, frameon=False)
-    loners = sum(1 for g in groups if len(g) == 1 and not (set(graph.predecessors(g[0])) | set(graph.successors(g[0]))) - {g[0]})
+    loners = sum(
+        1 for g in groups if len(g) == 1 and not (set(graph.predecessors(g[0])) | set(graph.successors(g[0]))) - {g[0]}
+    )
     ax.set_title(
         f"FK graph: {n} tables, {stats.edges} referring pairs, {len(groups) - loners} communities"
         f" and {loners} unrelated tables (bottom block)",
@@ -202,7 +229,9 @@ def hub_ranking(stats: GraphStats, top: int = 20) -> Figure:
     fig = Figure(figsize=(9, max(3.0, 0.3 * len(hubs) + 1.2)), layout="constrained")
     ax = fig.subplots()
     if not hubs:
-        ax.text(0.5, 0.5, "no table is referenced by two or more others", ha="center", va="center", transform=ax.transAxes)
+        ax.text(
+            0.5, 0.5, "no table is referenced by two or more others", ha="center", va="center", transform=ax.transAxes
+        )
         ax.set_axis_off()
         return fig
     from matplotlib import colormaps

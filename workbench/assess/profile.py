@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from workbench.assess.coltypes import parse_type
-from workbench.assess.graph import GraphStats, community_of, communities, fk_graph, graph_stats, referrers
+from workbench.assess.graph import GraphStats, communities, community_of, fk_graph, graph_stats, referrers
 from workbench.assess.indexes import access_paths, fk_is_indexed
 from workbench.schema import Schema
 

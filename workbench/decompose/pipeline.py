@@ -19,10 +19,10 @@ from typing import Any
 import networkx as nx
 from tqdm.auto import tqdm
 
+from workbench.decompose import signals as sig
 from workbench.decompose.cluster import RESOLUTION_METHODS, cluster
 from workbench.decompose.cluster._fit import _bisect
 from workbench.decompose.constraints import Constraints, contract, enforce, expand
-from workbench.decompose import signals as sig
 from workbench.decompose.graph import Weights, build_graph, describe_edge
 from workbench.decompose.model import Decomposition, Service, TableNote
 from workbench.decompose.naming import name_services

@@ -12,8 +12,15 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-from sqlalchemy.schema import (AddConstraint, CreateIndex, CreateSchema, CreateTable, SetColumnComment,
-                               SetTableComment, sort_tables_and_constraints)
+from sqlalchemy.schema import (
+    AddConstraint,
+    CreateIndex,
+    CreateSchema,
+    CreateTable,
+    SetColumnComment,
+    SetTableComment,
+    sort_tables_and_constraints,
+)
 
 from workbench.db import friendly_errors, mask_url, target_engine
 from workbench.design.model import Design

@@ -85,7 +85,9 @@ class Usage:
         if not self.present:
             return ["created", "updated", "deleted"]
         names = {"insert": "created", "update": "updated", "delete": "deleted", "merge": "updated"}
-        return sorted({names[k] for k in self.write_kinds.get(table, set())}, key=["created", "updated", "deleted"].index)
+        return sorted(
+            {names[k] for k in self.write_kinds.get(table, set())}, key=["created", "updated", "deleted"].index
+        )
 
 
 def _share(num: float, den: float) -> float | None:
@@ -164,11 +166,18 @@ def foreign_keys(b: Boundaries, usage: Usage, workload: Workload | None) -> list
             continue
         n = lookups[(key, referred)]
         facts = {
-            "declared": is_declared, "columns": columns, "referred_columns": referred_columns, "name": name,
-            "referencing_rows": b.rows.get(key), "referred_rows": b.rows.get(referred),
+            "declared": is_declared,
+            "columns": columns,
+            "referred_columns": referred_columns,
+            "name": name,
+            "referencing_rows": b.rows.get(key),
+            "referred_rows": b.rows.get(referred),
             "referred_is_reference": referred in b.reference,
-            "referred_write_share": _share(usage.write_calls[referred], usage.total_write_calls) if usage.present else None,
-            "lookups": n, "lookup_share": _share(n, usage.write_transactions) if usage.present else None,
+            "referred_write_share": _share(usage.write_calls[referred], usage.total_write_calls)
+            if usage.present
+            else None,
+            "lookups": n,
+            "lookup_share": _share(n, usage.write_transactions) if usage.present else None,
             "join_calls": joins[(key, referred)],
         }
         evidence = [(f"FOREIGN KEY {key}({', '.join(columns)}) REFERENCES {referred}"
@@ -345,9 +354,17 @@ def writes(b: Boundaries, usage: Usage, workload: Workload | None) -> list[Depen
             either = written_by[initiator] + written_by[s] - both
             jaccard[s] = round(both / either, 4) if either else 0.0
         facts = {
-            "initiator": initiator, "saga_participants": saga, "event_consumers": consumers, "local_copies": copies,
-            "local_copy_tables": sorted(copied), "count": count, "share": _share(count, usage.write_transactions), "jaccard": jaccard,
-            "written": written, "read": read, "roots": roots,
+            "initiator": initiator,
+            "saga_participants": saga,
+            "event_consumers": consumers,
+            "local_copies": copies,
+            "local_copy_tables": sorted(copied),
+            "count": count,
+            "share": _share(count, usage.write_transactions),
+            "jaccard": jaccard,
+            "written": written,
+            "read": read,
+            "roots": roots,
             "write_kinds": {t: sorted(usage.write_kinds.get(t, set())) for ts in written.values() for t in ts},
         }
         evidence = [f"{x.count:,} transactions write {', '.join(x.tables_written)}"

@@ -87,7 +87,9 @@ class Rules:
         values = dict(values or {})
         unknown = sorted(set(values) - set(cls.__dataclass_fields__))
         if unknown:
-            raise WorkbenchError(f"unknown design rule(s): {', '.join(unknown)} (known: {', '.join(cls.__dataclass_fields__)})")
+            raise WorkbenchError(
+                f"unknown design rule(s): {', '.join(unknown)} (known: {', '.join(cls.__dataclass_fields__)})"
+            )
         return cls(**values)
 
 
@@ -120,14 +122,22 @@ def decide_foreign_key(facts: Mapping[str, Any], rules: Rules = Rules()) -> Deci
             f"({rows if rows is not None else '?'} rows): replicate it read-only into the consumer"
     if rows is not None and rows <= rules.reference_max_rows and write_share is not None and \
             write_share <= rules.reference_max_write_share:
-        return "replicated_reference_data", f"small ({rows:,} rows <= {rules.reference_max_rows:,}) and rarely written " \
-            f"({_pct(write_share)} of write calls <= {_pct(rules.reference_max_write_share)}): replicate it read-only"
+        return (
+            "replicated_reference_data",
+            f"small ({rows:,} rows <= {rules.reference_max_rows:,}) and rarely written "
+            f"({_pct(write_share)} of write calls <= {_pct(rules.reference_max_write_share)}): replicate it read-only",
+        )
     lookup = facts.get("lookup_share")
     if lookup is not None and lookup >= rules.hot_write_share and facts.get("lookups", 0) > 0:
-        return "command_side_replica", f"transactions writing the referencing table read the referred one: {_pct(lookup)} of all write " \
-            f"transactions (>= {_pct(rules.hot_write_share)}), a hot write-path lookup; keep a replica of the " \
-            "columns it needs instead of a synchronous call (accepting brief staleness)"
-    why = "no write-path lookup of it in the workload" if lookup is not None else "no workload to show write-path lookups"
+        return (
+            "command_side_replica",
+            f"transactions writing the referencing table read the referred one: {_pct(lookup)} of all write "
+            f"transactions (>= {_pct(rules.hot_write_share)}), a hot write-path lookup; keep a replica of the "
+            "columns it needs instead of a synchronous call (accepting brief staleness)",
+        )
+    why = (
+        "no write-path lookup of it in the workload" if lookup is not None else "no workload to show write-path lookups"
+    )
     return "reference_by_id", f"a reference to validate and follow ({why}): keep the id, drop the FK, react to the " \
         "owner's lifecycle events (e.g. deleted)"
 
@@ -206,8 +216,11 @@ def decide_write(facts: Mapping[str, Any], rules: Rules = Rules()) -> Decision:
         if steps <= rules.choreography_max_steps:
             return "saga_choreography", f"{steps} local transactions (<= {rules.choreography_max_steps}): a short " \
                 f"linear flow, chained by events from each outbox{extra}"
-        return "saga_orchestration", f"{steps} local transactions (> {rules.choreography_max_steps}): an orchestrator " \
-            f"keeps the flow and its compensations in one place{extra}"
+        return (
+            "saga_orchestration",
+            f"{steps} local transactions (> {rules.choreography_max_steps}): an orchestrator "
+            f"keeps the flow and its compensations in one place{extra}",
+        )
     if facts.get("event_consumers"):
         return "domain_events", f"{', '.join(facts['event_consumers'])} only append(s) what happened: publish an " \
             "event from the initiator's outbox; nothing to compensate"

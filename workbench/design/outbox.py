@@ -38,8 +38,13 @@ def outbox_table(name: str = OUTBOX, polling: bool = False) -> Table:
     if polling:
         columns.append(Column("published", "SMALLINT", nullable=False, default="0"))
         indexes.append(Index(f"ix_{name}_published", ["published"]))
-    return Table(name, columns=columns, primary_key=["id"], indexes=indexes,
-                 comment="transactional outbox: insert-only, written in the same transaction as the change it announces")
+    return Table(
+        name,
+        columns=columns,
+        primary_key=["id"],
+        indexes=indexes,
+        comment="transactional outbox: insert-only, written in the same transaction as the change it announces",
+    )
 
 
 def inbox_table(name: str = INBOX) -> Table:

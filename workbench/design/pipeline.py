@@ -16,7 +16,8 @@ from workbench.design.mechanisms import Rules
 from workbench.design.model import LEGACY, Dependency, Design, Projection, Reference, Saga, ServiceDesign, TargetTable
 from workbench.design.outbox import INBOX, OUTBOX, EventCatalog, inbox_table, outbox_table
 from workbench.design.projections import from_read, from_view, identifier
-from workbench.design.queries import QueryShape, shapes as parse_shapes
+from workbench.design.queries import QueryShape
+from workbench.design.queries import shapes as parse_shapes
 from workbench.design.sagas import build_saga, failure_event
 from workbench.design.schemas import server_default
 from workbench.design.sqltypes import is_integer, to_sqlalchemy
@@ -320,7 +321,15 @@ class _Builder:
                 self.add_write(dep)
         self.add_messaging()
         for svc in self.services.values():
-            order = {"owned": 0, "copy": 1, "replica": 2, "command_replica": 3, "projection": 4, "outbox": 5, "inbox": 6}
+            order = {
+                "owned": 0,
+                "copy": 1,
+                "replica": 2,
+                "command_replica": 3,
+                "projection": 4,
+                "outbox": 5,
+                "inbox": 6,
+            }
             svc.tables.sort(key=lambda t: (order.get(t.role, 9), t.table.name))
             svc.references.sort(key=lambda r: (r.table, r.columns))
         approximated = sum(1 for svc in self.services.values() for t in svc.tables for n in t.notes

@@ -340,8 +340,10 @@ def fill_select(projection: Projection, dialect: str | None = None) -> sa.Select
             for alias, col in _extra_columns(sql):
                 if alias in needed:
                     needed[alias].add(col)
-    tables = {s.alias: sa.table(s.name, *(sa.column(c) for c in sorted(needed[s.alias])), schema=s.schema).alias(s.alias)
-              for s in projection.joins}
+    tables = {
+        s.alias: sa.table(s.name, *(sa.column(c) for c in sorted(needed[s.alias])), schema=s.schema).alias(s.alias)
+        for s in projection.joins
+    }
 
     def ref(side: str) -> sa.ColumnElement[object]:
         alias, dot, col = side.partition(".")

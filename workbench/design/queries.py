@@ -224,7 +224,9 @@ def _alias_of(key: str, aliases: dict[str, str]) -> str:
     return next(a for a, k in aliases.items() if k == key)
 
 
-def analyze_query(text: str, schema: Schema, dialect: str | None = None, resolver: Resolver | None = None) -> QueryShape | None:
+def analyze_query(
+    text: str, schema: Schema, dialect: str | None = None, resolver: Resolver | None = None
+) -> QueryShape | None:
     """The shape of a SELECT (or of the SELECT inside an INSERT ... SELECT); None if it does not parse.
 
     Parameters

@@ -219,7 +219,9 @@ def to_sqlalchemy(text: str, dialect: str | None = None, target: str | None = No
     if kind == T.UUID:
         return Mapped(sa.Uuid())
     if kind in (T.ENUM, T.ENUM8, T.ENUM16, T.SET):
-        return Mapped(sa.String(_enum_length(dt)), False, f"{kind.name} {text.strip()} kept as a string (values not enforced)")
+        return Mapped(
+            sa.String(_enum_length(dt)), False, f"{kind.name} {text.strip()} kept as a string (values not enforced)"
+        )
     if kind == T.BIT:
         return Mapped(sa.LargeBinary(), False, f"{text.strip()} kept as binary")
     if kind in _ADDRESS:

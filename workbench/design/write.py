@@ -23,8 +23,15 @@ from tqdm import tqdm
 
 from workbench import serde
 from workbench.design.ddl import script
-from workbench.design.frames import (dependencies_frame, events_frame, markdown, mechanism_summary,
-                                     projections_frame, saga_frame, services_frame)
+from workbench.design.frames import (
+    dependencies_frame,
+    events_frame,
+    markdown,
+    mechanism_summary,
+    projections_frame,
+    saga_frame,
+    services_frame,
+)
 from workbench.design.mechanisms import MECHANISMS
 from workbench.design.model import Design
 from workbench.design.projections import insert_sql

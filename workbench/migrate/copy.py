@@ -180,7 +180,9 @@ def _describe(unit: Unit, row: Row) -> str:
     return f"the row ({shown}{', ...' if len(unit.columns) > 4 else ''}) (no key)"
 
 
-def find_rejected(engine: sa.Engine, dialect: str, unit: Unit, schema: str | None, rows: list[Row]) -> UnitStopped | None:
+def find_rejected(
+    engine: sa.Engine, dialect: str, unit: Unit, schema: str | None, rows: list[Row]
+) -> UnitStopped | None:
     """Replay ``rows`` one by one in a transaction that is rolled back; the first row refused, if any."""
     with engine.connect() as conn:
         trans = conn.begin()

@@ -38,7 +38,9 @@ DDL_STEP = "ddl"
 def table_statements(design: Design, service: str, dialect: str) -> list[str]:
     """CREATE TABLE/INDEX (and comments) for the service; on PostgreSQL without foreign keys."""
     if dialect != "postgresql":
-        return [s for s in ddl.statements(design, service, dialect) if not s.lstrip().upper().startswith("CREATE SCHEMA")]
+        return [
+            s for s in ddl.statements(design, service, dialect) if not s.lstrip().upper().startswith("CREATE SCHEMA")
+        ]
     d = ddl.dialect_of(dialect)
     metadata = service_metadata(design, service, dialect)
     out: list[str] = []

@@ -50,8 +50,19 @@ def differences_frame(report: VerifyReport) -> pd.DataFrame:
 
 def references_frame(report: VerifyReport) -> pd.DataFrame:
     """References across services: rows pointing at nothing on the target, and in the legacy database."""
-    return pd.DataFrame([{"service": r.service, "table": r.table, "columns": ", ".join(r.columns),
-                          "refers to": f"{r.referred_service}.{r.referred_table}", "dangling": r.dangling,
-                          "legacy dangling": r.legacy_dangling, "new": r.new, "note": r.note or ""}
-                         for r in report.references],
-                        columns=["service", "table", "columns", "refers to", "dangling", "legacy dangling", "new", "note"])
+    return pd.DataFrame(
+        [
+            {
+                "service": r.service,
+                "table": r.table,
+                "columns": ", ".join(r.columns),
+                "refers to": f"{r.referred_service}.{r.referred_table}",
+                "dangling": r.dangling,
+                "legacy dangling": r.legacy_dangling,
+                "new": r.new,
+                "note": r.note or "",
+            }
+            for r in report.references
+        ],
+        columns=["service", "table", "columns", "refers to", "dangling", "legacy dangling", "new", "note"],
+    )

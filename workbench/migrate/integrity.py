@@ -41,7 +41,9 @@ def orphans(conn: sa.Connection, child: tuple[str, str | None], columns: Sequenc
     reference columns themselves when it has none).
     """
     shown = list(key) or list(columns)
-    c = sa.table(child[0], *(sa.column(n) for n in dict.fromkeys([*columns, *shown])), schema=child[1]).alias("wb_child")
+    c = sa.table(child[0], *(sa.column(n) for n in dict.fromkeys([*columns, *shown])), schema=child[1]).alias(
+        "wb_child"
+    )
     p = sa.table(parent[0], *(sa.column(n) for n in referred), schema=parent[1]).alias("wb_parent")
     on = sa.and_(*(c.c[a] == p.c[b] for a, b in zip(columns, referred, strict=True)))
     where = sa.and_(*(c.c[a].is_not(None) for a in columns), p.c[referred[0]].is_(None))

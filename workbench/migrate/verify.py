@@ -286,7 +286,9 @@ def _row_diffs(unit: Unit, src: dict[tuple[str | None, ...], list[str | None]],
         elif b is None:
             out.append(RowDifference("missing", named))
         elif text_hash(row_text(a)) != text_hash(row_text(b)):
-            out.append(RowDifference("changed", named, [c for c, x, y in zip(unit.columns, a, b, strict=True) if x != y]))
+            out.append(
+                RowDifference("changed", named, [c for c, x, y in zip(unit.columns, a, b, strict=True) if x != y])
+            )
     return out
 
 
@@ -454,8 +456,16 @@ def verify(source: str, target: str | Path, design: Design | str | Path, *, serv
                         bar.set_postfix_str(unit.label, refresh=False)
                         state = steps.get(step_name(unit)) if steps is not None else None
                         if unit.table.lower() not in present:
-                            report.tables.append(TableCheck(name, unit.table, unit.role, unit.origin,
-                                                            status="different", note="the table is missing on the target"))
+                            report.tables.append(
+                                TableCheck(
+                                    name,
+                                    unit.table,
+                                    unit.role,
+                                    unit.origin,
+                                    status="different",
+                                    note="the table is missing on the target",
+                                )
+                            )
                         elif steps is not None and (state is None or not state.done):
                             report.tables.append(TableCheck(
                                 name, unit.table, unit.role, unit.origin, target_rows=state.rows if state else 0,

@@ -259,7 +259,9 @@ def advise(design: Design, workload: Workload | None = None, *, dialect: str = "
         ddl = _Sql(design, service, dialect)
         by_name = {t.name: t for t in tables}
         for f in fk_without_index(schema):
-            out.append(Advice(service, f.table, "fk_without_index", f.columns, 0, f.message, ddl.create(f.table, f.columns)))
+            out.append(
+                Advice(service, f.table, "fk_without_index", f.columns, 0, f.message, ddl.create(f.table, f.columns))
+            )
         supported: dict[str, list[list[str]]] = defaultdict(list)
         for t in tables:
             supported[t.name] += [fk.columns for fk in t.foreign_keys]

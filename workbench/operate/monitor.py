@@ -117,8 +117,11 @@ def _outbox(svc: ServiceDesign, names: _Names) -> tuple[str, str, str] | None:
     tt = svc.table(outbox)
     polling = any(c.name == "published" for c in tt.table.columns)
     where = f" WHERE {names.column('published')} = 0" if polling else ""
-    return ("outbox_backlog", ("events waiting in the outbox: should stay near 0 (a growing count means the relay "
-            "is down or behind)"), f"SELECT COUNT(*) AS waiting_events FROM {names.table(svc.namespace, outbox)}{where}")
+    return (
+        "outbox_backlog",
+        ("events waiting in the outbox: should stay near 0 (a growing count means the relay is down or behind)"),
+        f"SELECT COUNT(*) AS waiting_events FROM {names.table(svc.namespace, outbox)}{where}",
+    )
 
 
 def _event_lag(design: Design, svc: ServiceDesign, names: _Names, present: set[str]) -> tuple[str, str, str] | None:

@@ -51,14 +51,36 @@ def _prerequisites(design: Design, wave: list[str], done: set[str]) -> list[Prer
             if d.mechanism.startswith("saga_"):
                 legacy = [p for p in d.providers if source(p) == "legacy"]
                 extra = f"; {', '.join(legacy)} take part from the monolith through an adapter" if legacy else ""
-                out.append(Prerequisite("implement_saga", d.consumer, d.consumer,
-                                        f"{d.mechanism.removeprefix('saga_')} over {', '.join(d.services)}{extra}", d.id))
+                out.append(
+                    Prerequisite(
+                        "implement_saga",
+                        d.consumer,
+                        d.consumer,
+                        f"{d.mechanism.removeprefix('saga_')} over {', '.join(d.services)}{extra}",
+                        d.id,
+                    )
+                )
             elif d.mechanism == "local_copy":
-                out.append(Prerequisite("local_copy", d.consumer, d.consumer,
-                                        d.reason.split(":", 1)[0] + f": create {d.consumer}'s own copy, seeded with the legacy rows at its cut-over", d.id))
+                out.append(
+                    Prerequisite(
+                        "local_copy",
+                        d.consumer,
+                        d.consumer,
+                        d.reason.split(":", 1)[0]
+                        + f": create {d.consumer}'s own copy, seeded with the legacy rows at its cut-over",
+                        d.id,
+                    )
+                )
             elif d.mechanism == "merge_services":
-                out.append(Prerequisite("decide_merge", d.consumer, d.consumer,
-                                        f"merge {d.consumer} with {', '.join(d.providers)} or redraw the boundary", d.id))
+                out.append(
+                    Prerequisite(
+                        "decide_merge",
+                        d.consumer,
+                        d.consumer,
+                        f"merge {d.consumer} with {', '.join(d.providers)} or redraw the boundary",
+                        d.id,
+                    )
+                )
         elif any(p in moving for p in d.providers) and d.consumer in done:
             for p in (p for p in d.providers if p in moving):
                 if d.mechanism in ("reference_by_id", "replicated_reference_data", "command_side_replica",

@@ -68,7 +68,9 @@ class HeadlessChromium:
         self.width, self.height, self.timeout = width, height, timeout
         self.binary = binary or find_chromium()
         if not self.binary:
-            raise NotFoundError(f"no Chromium browser on PATH (tried {', '.join(CANDIDATES)}): apt-get install chromium")
+            raise NotFoundError(
+                f"no Chromium browser on PATH (tried {', '.join(CANDIDATES)}): apt-get install chromium"
+            )
         self.console_errors: list[str] = []
         self._events: list[dict[str, Any]] = []
         self._next_id = 0
@@ -105,7 +107,9 @@ class HeadlessChromium:
         os.close(cmd_read)
         os.close(res_write)
         target = self.call("Target.createTarget", {"url": "about:blank"}, browser=True)["targetId"]
-        self._session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True}, browser=True)["sessionId"]
+        self._session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True}, browser=True)[
+            "sessionId"
+        ]
         for domain in ("Page", "Runtime", "Log"):
             self.call(f"{domain}.enable")
         self.call("Emulation.setDeviceMetricsOverride",
@@ -149,7 +153,9 @@ class HeadlessChromium:
                 raise WorkbenchError(f"Chromium did not answer within {self.timeout:g} s")
             chunk = os.read(self._res, 1 << 20)
             if not chunk:
-                raise WorkbenchError(f"Chromium exited unexpectedly (exit code {self._proc.poll() if self._proc else '?'})")
+                raise WorkbenchError(
+                    f"Chromium exited unexpectedly (exit code {self._proc.poll() if self._proc else '?'})"
+                )
             self._buffer += chunk
         raw, _, self._buffer = self._buffer.partition(b"\0")
         message: dict[str, Any] = json.loads(raw)
@@ -170,7 +176,9 @@ class HeadlessChromium:
             self.console_errors.append(f"uncaught: {text}")
         elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
             entry = params["entry"]
-            self.console_errors.append(f"{entry.get('source', 'log')}: {entry.get('text', '')} {entry.get('url', '')}".strip())
+            self.console_errors.append(
+                f"{entry.get('source', 'log')}: {entry.get('text', '')} {entry.get('url', '')}".strip()
+            )
 
     def call(self, method: str, params: dict[str, Any] | None = None, browser: bool = False) -> dict[str, Any]:
         """Send one command and wait for its answer (events arriving meanwhile are recorded)."""
@@ -180,7 +188,9 @@ class HeadlessChromium:
             message = self._receive(deadline)
             if message.get("id") == wanted:
                 if "error" in message:
-                    raise WorkbenchError(f"Chromium refused {method}: {message['error'].get('message', message['error'])}")
+                    raise WorkbenchError(
+                        f"Chromium refused {method}: {message['error'].get('message', message['error'])}"
+                    )
                 return message.get("result", {})
 
     def wait_for(self, method: str, since: int = 0) -> dict[str, Any]:
@@ -209,7 +219,9 @@ class HeadlessChromium:
         result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True})
         if "exceptionDetails" in result:
             details = result["exceptionDetails"]
-            raise WorkbenchError(f"page script failed: {details.get('exception', {}).get('description') or details.get('text')}")
+            raise WorkbenchError(
+                f"page script failed: {details.get('exception', {}).get('description') or details.get('text')}"
+            )
         return result.get("result", {}).get("value")
 
     def screenshot(self) -> bytes:

@@ -77,7 +77,9 @@ def clean(nb: nbformat.NotebookNode, source_name: str) -> nbformat.NotebookNode:
             if "traceback" in output:
                 output["traceback"] = [scrub(line) for line in output["traceback"]]
             for mime, value in output.get("data", {}).items():
-                if isinstance(value, str) and (mime.startswith("text/") or mime.endswith(("json", "javascript", "svg+xml"))):
+                if isinstance(value, str) and (
+                    mime.startswith("text/") or mime.endswith(("json", "javascript", "svg+xml"))
+                ):
                     output["data"][mime] = scrub(value)
     return nb
 
@@ -107,7 +109,9 @@ def export_html(nb: nbformat.NotebookNode, title: str, nav: str = "") -> str:
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if "outputs" in cell:
-            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            cell.outputs = [
+                o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
 
     exporter = HTMLExporter(
         template_name="lab", template_file="wb_offline.html.j2",
@@ -136,5 +140,7 @@ def cell_error(nb: nbformat.NotebookNode) -> str | None:
             if output.get("output_type") == "error":
                 message = scrub(str(output.get("evalue", ""))).strip().splitlines()
                 label = cell.get("id") or str(index)
-                return f"cell {index} ({label}): {output.get('ename', 'Error')}" + (f": {message[0]}" if message else "")
+                return f"cell {index} ({label}): {output.get('ename', 'Error')}" + (
+                    f": {message[0]}" if message else ""
+                )
     return None

@@ -144,7 +144,9 @@ def _assess(out: Path) -> tuple[list[Figure], list[Chart]]:
         ]
         if counted:
             rows = sum(t.row_count or 0 for t in counted)
-            figures.append(Figure("assess", "rows", "rows", rows, approximate=not all(t.row_count_exact for t in counted)))
+            figures.append(
+                Figure("assess", "rows", "rows", rows, approximate=not all(t.row_count_exact for t in counted))
+            )
             labels, values = _top({t.key: float(t.row_count or 0) for t in counted}, 10)
             charts.append(Chart("assess", "largest_tables", "Largest tables (rows)", bar_chart(labels, values)))
     if (out / "lint.json").exists():
@@ -153,7 +155,9 @@ def _assess(out: Path) -> tuple[list[Figure], list[Chart]]:
         findings = serde.load(list[Finding], out / "lint.json")
         by_severity = Counter(f.severity for f in findings)
         figures.append(Figure("assess", "lint_findings", "lint findings", len(findings)))
-        figures += [Figure("assess", f"lint_{s}", f"lint {s}s", by_severity[s]) for s in ("error", "warning") if by_severity[s]]
+        figures += [
+            Figure("assess", f"lint_{s}", f"lint {s}s", by_severity[s]) for s in ("error", "warning") if by_severity[s]
+        ]
         if findings:
             labels, values = _top(dict(Counter(f.rule for f in findings)), 10)
             charts.append(Chart("assess", "lint_rules", "Lint findings per rule",
@@ -219,10 +223,19 @@ def _plan(out: Path) -> tuple[list[Figure], list[Chart]]:
     from workbench.plan.model import load_plan
 
     plan = load_plan(out / "plan.json")
-    return [Figure("plan", "waves", "migration waves", len(plan.waves)), Figure("plan", "risks", "risks", len(plan.risks))], []
+    return [
+        Figure("plan", "waves", "migration waves", len(plan.waves)),
+        Figure("plan", "risks", "risks", len(plan.risks)),
+    ], []
 
 
-READERS: tuple[Callable[[Path], tuple[list[Figure], list[Chart]]], ...] = (_assess, _workload, _decompose, _design, _plan)
+READERS: tuple[Callable[[Path], tuple[list[Figure], list[Chart]]], ...] = (
+    _assess,
+    _workload,
+    _decompose,
+    _design,
+    _plan,
+)
 """One reader per artifact family, in stage order; each returns nothing when its artifact is absent."""
 
 GROUPS = {"assess": "Legacy database", "workload": "Workload", "decompose": "Services", "design": "Target design",

@@ -59,7 +59,9 @@ def build(path: str | Path, scale: float = 1.0, seed: int = DEFAULT_SEED) -> Pat
         con.execute("BEGIN")
         for table in METADATA.sorted_tables:
             con.execute(str(CreateTable(table).compile(dialect=dialect)))
-        steps = tqdm(generate(scale, seed), total=len(METADATA.tables), desc="sample tables", unit="table", disable=None)
+        steps = tqdm(
+            generate(scale, seed), total=len(METADATA.tables), desc="sample tables", unit="table", disable=None
+        )
         with paused_gc():
             for name, rows in steps:
                 con.executemany(_insert_sql(METADATA.tables[name], dialect, "?"), rows)

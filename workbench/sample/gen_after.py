@@ -62,8 +62,15 @@ def purchasing(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
         w.purchase_orders.append((po_id, t))
         w.audit.append((t, "purchase_orders", po_id, "INSERT", buyer, f'{{"status":"{status}"}}'))
         if arrived:
-            receipts.append((received, po_id, wh, w.staff_at(rng, 2, received),
-                             "Short delivery" if partial else (None if rng.random() < 0.8 else "Pallet damaged, counted OK")))
+            receipts.append(
+                (
+                    received,
+                    po_id,
+                    wh,
+                    w.staff_at(rng, 2, received),
+                    "Short delivery" if partial else (None if rng.random() < 0.8 else "Pallet damaged, counted OK"),
+                )
+            )
     receipts.sort()
     receipt_id = {}
     gr_rows: Rows = []
@@ -91,8 +98,12 @@ def stock(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
         end = warehouse.closed or NOW
         if start < end:
             when = ctx.office_time(rng, start, end)
-            moves.append((when, wh, pid, "ADJUST", rng.choice((-2, -1, -1, 1, 2, 3)), None, None, w.staff_at(rng, 2, when)))
-    by_key: dict[tuple[int, int], list[tuple[int, int, int, str, int, str | None, int | None, int | None]]] = defaultdict(list)
+            moves.append(
+                (when, wh, pid, "ADJUST", rng.choice((-2, -1, -1, 1, 2, 3)), None, None, w.staff_at(rng, 2, when))
+            )
+    by_key: dict[tuple[int, int], list[tuple[int, int, int, str, int, str | None, int | None, int | None]]] = (
+        defaultdict(list)
+    )
     for m in moves:
         by_key[(m[1], m[2])].append(m)
 
@@ -116,7 +127,9 @@ def stock(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
         left = sum(m[4] for m in by_key[key])
         if store.closed is not None and left > 0:
             by_key[key].append((store.closed - 3600, store.id, key[1], "TRANSFER", -left, "warehouses", hub.id, None))
-            by_key[(hub.id, key[1])].append((store.closed + DAY, hub.id, key[1], "TRANSFER", left, "warehouses", store.id, None))
+            by_key[(hub.id, key[1])].append(
+                (store.closed + DAY, hub.id, key[1], "TRANSFER", left, "warehouses", store.id, None)
+            )
     for key in sorted(k for k in by_key if k[0] != store.id):
         opening(key)
 
@@ -151,8 +164,20 @@ def catalog_feedback(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
     titles = {5: "Excellent", 4: "Very good", 3: "OK for the price", 2: "Disappointing", 1: "Broke after a week"}
     for i, (when, pid, cid, oid, rating) in enumerate(pending, start=1):
         approved = when < NOW - 2 * DAY and rng.random() < 0.9
-        rows.append((i, pid, cid, oid, rating, titles[rating], f"{titles[rating]}. Would {'' if rating >= 3 else 'not '}buy again.",
-                     ts(when), approved, w.staff_at(rng, 8, when) if approved else None))
+        rows.append(
+            (
+                i,
+                pid,
+                cid,
+                oid,
+                rating,
+                titles[rating],
+                f"{titles[rating]}. Would {'' if rating >= 3 else 'not '}buy again.",
+                ts(when),
+                approved,
+                w.staff_at(rng, 8, when) if approved else None,
+            )
+        )
     yield "product_reviews", rows
 
 
@@ -205,13 +230,22 @@ def platform(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
             continue
         eid, since = targets[kind][rng.randrange(len(targets[kind]))]
         when = ctx.office_time(rng, since + 600, min(NOW, since + 400 * DAY))
-        pending_notes.append((when, kind, eid, rng.choice(words.NOTE_TEXTS[kind]), w.staff_at(rng, note_staff[kind], when)))
+        pending_notes.append(
+            (when, kind, eid, rng.choice(words.NOTE_TEXTS[kind]), w.staff_at(rng, note_staff[kind], when))
+        )
     pending_notes.sort()
-    yield "notes", [(i, kind, eid, text, by, ts(when)) for i, (when, kind, eid, text, by) in enumerate(pending_notes, start=1)]
+    yield (
+        "notes",
+        [(i, kind, eid, text, by, ts(when)) for i, (when, kind, eid, text, by) in enumerate(pending_notes, start=1)],
+    )
 
-    files = {"invoice": ("invoice.pdf", "application/pdf"), "purchase_order": ("po-confirmation.pdf", "application/pdf"),
-             "return": ("photo.jpg", "image/jpeg"), "product": ("spec-sheet.pdf", "application/pdf"),
-             "supplier": ("contract.pdf", "application/pdf")}
+    files = {
+        "invoice": ("invoice.pdf", "application/pdf"),
+        "purchase_order": ("po-confirmation.pdf", "application/pdf"),
+        "return": ("photo.jpg", "image/jpeg"),
+        "product": ("spec-sheet.pdf", "application/pdf"),
+        "supplier": ("contract.pdf", "application/pdf"),
+    }
     att_kinds = ("invoice",) * 5 + ("purchase_order",) * 2 + ("return", "product", "supplier")
     pending_att: list[tuple[int, str, int, str, str, int, int | None]] = []
     for _ in range(ctx.n(5000, minimum=5)):
@@ -224,18 +258,40 @@ def platform(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
         name, mime = files[kind]
         pending_att.append((when, kind, eid, name, mime, rng.randint(20_000, 4_000_000), by))
     pending_att.sort()
-    yield "attachments", [(i, kind, eid, f"{kind}-{eid}-{name}", mime, size, f"/srv/files/{kind}/{eid}/{i}-{name}", by, ts(when))
-                          for i, (when, kind, eid, name, mime, size, by) in enumerate(pending_att, start=1)]
+    yield (
+        "attachments",
+        [
+            (i, kind, eid, f"{kind}-{eid}-{name}", mime, size, f"/srv/files/{kind}/{eid}/{i}-{name}", by, ts(when))
+            for i, (when, kind, eid, name, mime, size, by) in enumerate(pending_att, start=1)
+        ],
+    )
 
     for c in w.customers:
         w.audit.append((c.created, "customers", c.id, "INSERT", None, None))
         if c.approved is not None:
-            w.audit.append((c.approved, "wholesale_accounts", c.account_id or 0, "UPDATE", w.staff_at(rng, 7, c.approved),
-                            '{"status":"APPROVED"}'))
+            w.audit.append(
+                (
+                    c.approved,
+                    "wholesale_accounts",
+                    c.account_id or 0,
+                    "UPDATE",
+                    w.staff_at(rng, 7, c.approved),
+                    '{"status":"APPROVED"}',
+                )
+            )
     for p in w.products:
         w.audit.append((p.created, "products", p.id, "INSERT", w.staff_at(rng, 8, p.created), None))
         for when, cents in p.prices[1:]:
-            w.audit.append((when + 9 * 3600, "products", p.id, "UPDATE", w.staff_at(rng, 3, when), f'{{"list_price":"{money(cents)}"}}'))
+            w.audit.append(
+                (
+                    when + 9 * 3600,
+                    "products",
+                    p.id,
+                    "UPDATE",
+                    w.staff_at(rng, 3, when),
+                    f'{{"list_price":"{money(cents)}"}}',
+                )
+            )
     w.audit.sort(key=itemgetter(0, 1, 2, 3))
     yield "audit_log", [(i, table, row, action, by, ts(when), details)
                         for i, (when, table, row, action, by, details) in enumerate(w.audit, start=1)]

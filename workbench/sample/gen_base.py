@@ -64,7 +64,9 @@ def reference(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
         periods = special.get(country, [(0, None, std, red)])
         for start, end, s, r in periods:
             for cls, pct in (("standard", s), ("reduced", r)):
-                tax_rows.append((len(tax_rows) + 1, country, cls, f"{pct:.2f}", day(start), None if end is None else day(end)))
+                tax_rows.append(
+                    (len(tax_rows) + 1, country, cls, f"{pct:.2f}", day(start), None if end is None else day(end))
+                )
                 w.tax.setdefault((country, cls), []).append((start, end, round(pct * 100)))
     yield "tax_rates", tax_rows
 
@@ -97,13 +99,26 @@ def staff(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
         dept_name = words.DEPARTMENTS[member.department][0]
         is_head = heads[member.department] == member.id
         manager = (None if member.department == 0 else heads[0]) if is_head else heads[member.department]
-        title = f"Head of {dept_name}" if is_head else rng.choice(("Specialist", "Coordinator", "Associate", "Senior Specialist"))
-        staff_rows.append((
-            member.id, member.department + 1, manager, first, last,
-            f"{first}.{last}.{member.id}@staff.example".lower().replace(" ", ""), title if is_head else f"{dept_name} {title}",
-            "GB" if member.department == 2 and rng.random() < 0.15 else "DE",
-            day(member.hired // DAY), None if member.left is None else day(member.left // DAY), member.left is None,
-        ))
+        title = (
+            f"Head of {dept_name}"
+            if is_head
+            else rng.choice(("Specialist", "Coordinator", "Associate", "Senior Specialist"))
+        )
+        staff_rows.append(
+            (
+                member.id,
+                member.department + 1,
+                manager,
+                first,
+                last,
+                f"{first}.{last}.{member.id}@staff.example".lower().replace(" ", ""),
+                title if is_head else f"{dept_name} {title}",
+                "GB" if member.department == 2 and rng.random() < 0.15 else "DE",
+                day(member.hired // DAY),
+                None if member.left is None else day(member.left // DAY),
+                member.left is None,
+            )
+        )
     w.department_names = [d[0] for d in words.DEPARTMENTS]
     yield "departments", [(i + 1, name, cc, heads[i]) for i, (name, cc, _) in enumerate(words.DEPARTMENTS)]
     yield "staff", staff_rows

@@ -84,13 +84,28 @@ def catalog(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
         w.products.append(product)
         weights.append(0.0 if draft else min(50.0, rng.paretovariate(1.3)))
         status = "DRAFT" if draft else ("DISCONTINUED" if discontinued is not None else "ACTIVE")
-        product_rows.append([
-            pid, sku, name, brand_id, cat_id,
-            f"{name}. {rng.choice(('Durable', 'Popular', 'Award-winning', 'Practical', 'Best-selling'))} {noun.lower()} "
-            f"from {brand_names[brand_id - 1]}.", weight, tax_class, money(prices[-1][1]), money(cost), "EUR",
-            w.status[("PRODUCT", status)], None, discontinued is not None,
-            None if discontinued is None else day(discontinued // DAY), ts(made), ts(prices[-1][0] if len(prices) > 1 else made),
-        ])
+        product_rows.append(
+            [
+                pid,
+                sku,
+                name,
+                brand_id,
+                cat_id,
+                f"{name}. {rng.choice(('Durable', 'Popular', 'Award-winning', 'Practical', 'Best-selling'))} {noun.lower()} "
+                f"from {brand_names[brand_id - 1]}.",
+                weight,
+                tax_class,
+                money(prices[-1][1]),
+                money(cost),
+                "EUR",
+                w.status[("PRODUCT", status)],
+                None,
+                discontinued is not None,
+                None if discontinued is None else day(discontinued // DAY),
+                ts(made),
+                ts(prices[-1][0] if len(prices) > 1 else made),
+            ]
+        )
         pc_rows.append((pid, cat_id, True))
         if discontinued is not None and rng.random() < 0.5:
             pc_rows.append((pid, clearance_id, False))
@@ -172,8 +187,16 @@ def _suppliers(ctx: Context, w: World, product_rows: list[list[object]]) -> Iter
         row[12] = chosen[0]  # products.supplier_id: by naming convention only
         for k, sid in enumerate(chosen):
             w.supplier_products[sid].append(p.id)
-            links.append((sid, p.id, f"S{sid}-{rng.randrange(10**5, 10**6)}", money(int(p.cost_cents * rng.uniform(0.95, 1.1))),
-                          rng.choice((14, 21, 30, 45, 60)), k == 0))
+            links.append(
+                (
+                    sid,
+                    p.id,
+                    f"S{sid}-{rng.randrange(10**5, 10**6)}",
+                    money(int(p.cost_cents * rng.uniform(0.95, 1.1))),
+                    rng.choice((14, 21, 30, 45, 60)),
+                    k == 0,
+                )
+            )
     yield "tblSupplier", sup_rows
     yield "SupplierContact", contact_rows
     yield "supplier_products", sorted(links)
@@ -207,8 +230,18 @@ def promotions(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
                 link_rows.add((pid, product.id))
                 w.promotions_by_product[product.id].append((start, end, pid, pct))
     goodwill = n + 1
-    promo_rows.append((goodwill, "Goodwill voucher (customer service)", "GOODWILL", "10.00", ts(0), ts(NOW + 5 * 365 * DAY),
-                       w.staff_at(rng, 1, 0), True))
+    promo_rows.append(
+        (
+            goodwill,
+            "Goodwill voucher (customer service)",
+            "GOODWILL",
+            "10.00",
+            ts(0),
+            ts(NOW + 5 * 365 * DAY),
+            w.staff_at(rng, 1, 0),
+            True,
+        )
+    )
     w.goodwill_promotion = goodwill
     w.next_coupon_id = coupon_id + 1
     yield "promotions", promo_rows

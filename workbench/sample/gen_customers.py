@@ -17,10 +17,14 @@ from workbench.sample.world import Customer, Rows, World
 _GBP_SINCE = moment(2013, 4)  # GBP checkout from 2013-04 (price list RETAIL_GBP)
 _USD_SINCE = moment(2016, 9)  # USD checkout from 2016-09 (price list RETAIL_USD)
 _AGENTS = (
-    (2011, "Mozilla/5.0 (Windows NT 6.1) Firefox/4.0"), (2011, "Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1)"),
-    (2013, "Mozilla/5.0 (iPhone; CPU iPhone OS 7_0) Safari/9537"), (2015, "Mozilla/5.0 (Windows NT 10.0) Chrome/46.0"),
-    (2017, "Mozilla/5.0 (Linux; Android 7.0) Chrome/60.0 Mobile"), (2019, "Mozilla/5.0 (Macintosh) Safari/605.1.15"),
-    (2021, "Mozilla/5.0 (iPhone; CPU iPhone OS 15_0) Mobile/15E148"), (2023, "Mozilla/5.0 (Windows NT 10.0) Chrome/118.0"),
+    (2011, "Mozilla/5.0 (Windows NT 6.1) Firefox/4.0"),
+    (2011, "Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1)"),
+    (2013, "Mozilla/5.0 (iPhone; CPU iPhone OS 7_0) Safari/9537"),
+    (2015, "Mozilla/5.0 (Windows NT 10.0) Chrome/46.0"),
+    (2017, "Mozilla/5.0 (Linux; Android 7.0) Chrome/60.0 Mobile"),
+    (2019, "Mozilla/5.0 (Macintosh) Safari/605.1.15"),
+    (2021, "Mozilla/5.0 (iPhone; CPU iPhone OS 15_0) Mobile/15E148"),
+    (2023, "Mozilla/5.0 (Windows NT 10.0) Chrome/118.0"),
 )
 
 
@@ -35,14 +39,20 @@ def customers(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
     n = ctx.n(16000, minimum=100)
     created = sorted(ctx.busy_time(rng, 3 * DAY, NOW - DAY) for _ in range(n))
     cust_rows: list[list[object]] = []
-    pending_addresses: list[tuple[int, int, str, str, str, str, str]] = []  # (created, customer, type, line1, city, postcode, country)
+    pending_addresses: list[
+        tuple[int, int, str, str, str, str, str]
+    ] = []  # (created, customer, type, line1, city, postcode, country)
     accounts: list[tuple[int, Customer, int | None, str]] = []
     for cid, made in enumerate(created, start=1):
         wholesale = int(cid * 0.06) != int((cid - 1) * 0.06)  # every ~17th sign-up is a business
         country = w.markets[pick_weighted(rng, market_cum)]
         local = w.country_currency[country]
         currency = (
-            "GBP" if local == "GBP" and made >= _GBP_SINCE else "USD" if local == "USD" and made >= _USD_SINCE else "EUR"
+            "GBP"
+            if local == "GBP" and made >= _GBP_SINCE
+            else "USD"
+            if local == "USD" and made >= _USD_SINCE
+            else "EUR"
         )
         first, last = rng.choice(words.FIRST_NAMES), rng.choice(words.LAST_NAMES)
         email = f"{_clean(first)}.{_clean(last)}{cid}@{rng.choice(words.EMAIL_DOMAINS)}"

@@ -69,11 +69,15 @@ class _Flow:
 
     history: list[tuple[int, int, str, int | None, str | None]] = field(default_factory=list)
     payments: list[_Payment] = field(default_factory=list)
-    invoices: list[tuple[int, int, int, int, int | None, int, int, str, int | None, list[_Line] | None]] = field(default_factory=list)
+    invoices: list[tuple[int, int, int, int, int | None, int, int, str, int | None, list[_Line] | None]] = field(
+        default_factory=list
+    )
     shipments: list[_Shipment] = field(default_factory=list)
     returns: list[tuple[int, int, int, list[_Line], int, str]] = field(default_factory=list)
     cancel_refunds: list[tuple[int, int, int]] = field(default_factory=list)
-    carts: list[tuple[int, int | None, int | None, str, int | None, list[tuple[int, int, int]]]] = field(default_factory=list)
+    carts: list[tuple[int, int | None, int | None, str, int | None, list[tuple[int, int, int]]]] = field(
+        default_factory=list
+    )
     loyalty: list[tuple[int, int, int | None, int, str]] = field(default_factory=list)
 
 
@@ -192,20 +196,43 @@ def orders(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
             units += qty
             weight += product.weight_g * qty
             lines.append(_Line(line_id, product.id, qty, net, unit, bp))
-            line_rows.append([line_id, oid, len(lines), product.id, qty, money(unit), money(total), f"{bp / 100:.2f}", None])
+            line_rows.append(
+                [line_id, oid, len(lines), product.id, qty, money(unit), money(total), f"{bp / 100:.2f}", None]
+            )
         free = 50_000 if wholesale else 5_000
-        shipping = 0 if (subtotal - discount) * rate >= free or channel == "STORE" else round((2500 if wholesale else 495) / rate)
+        shipping = (
+            0
+            if (subtotal - discount) * rate >= free or channel == "STORE"
+            else round((2500 if wholesale else 495) / rate)
+        )
         tax += shipping * w.tax_bp(customer.country, "standard", t) // 10000
         grand = subtotal - discount + shipping + tax
 
         status = _fate(ctx, rng, w, flow, customer, oid, t, wholesale, channel, lines, grand, tax, address, weight,
                        line_rows, staff, store.id)
         prefix = "WHS" if wholesale else {"WEB": "WEB", "PHONE": "TEL", "STORE": "STR"}[channel]
-        order_rows.append((
-            oid, f"{prefix}-{ts(t)[:4]}-{oid:07d}", customer.id, customer.account_id if wholesale else None,
-            address, address, st[("ORDER", status)], channel, cur, ts(t), money(subtotal), money(discount),
-            money(shipping), money(tax), money(grand), coupon, staff, ts(max(h[0] for h in flow.history[-5:] if h[1] == oid)),
-        ))
+        order_rows.append(
+            (
+                oid,
+                f"{prefix}-{ts(t)[:4]}-{oid:07d}",
+                customer.id,
+                customer.account_id if wholesale else None,
+                address,
+                address,
+                st[("ORDER", status)],
+                channel,
+                cur,
+                ts(t),
+                money(subtotal),
+                money(discount),
+                money(shipping),
+                money(tax),
+                money(grand),
+                coupon,
+                staff,
+                ts(max(h[0] for h in flow.history[-5:] if h[1] == oid)),
+            )
+        )
         w.audit.append((t, "orders", oid, "INSERT", staff, f'{{"status":"PENDING","total":"{money(grand)}"}}'))
         w.orders.append((oid, customer.id, t, status, channel, cur, grand, units))
         if status != "CANCELLED":
@@ -213,7 +240,9 @@ def orders(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
         if status in ("PENDING", "PAID"):
             for line in lines:
                 wh = _warehouse(rng, w, customer.country, t)
-                reservation_rows.append((len(reservation_rows) + 1, oid, line.id, line.product, wh, line.qty, ts(t), ts(t + 7 * DAY)))
+                reservation_rows.append(
+                    (len(reservation_rows) + 1, oid, line.id, line.product, wh, line.qty, ts(t), ts(t + 7 * DAY))
+                )
                 w.reserved[(wh, line.product)] += line.qty
         if channel == "WEB" and t >= _CARTS_SINCE and rng.random() < 0.15:
             flow.carts.append((t - rng.randint(120, 3600), customer.id, None, cur, oid,
@@ -226,9 +255,25 @@ def orders(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
     yield from _emit(ctx, w, flow)
 
 
-def _fate(ctx: Context, rng: random.Random, w: World, flow: _Flow, customer: Customer, oid: int, t: int, wholesale: bool,
-          channel: str, lines: list[_Line], grand: int, tax: int, address: int, weight: int, line_rows: list[list[object]],
-          staff: int | None, store_id: int) -> str:
+def _fate(
+    ctx: Context,
+    rng: random.Random,
+    w: World,
+    flow: _Flow,
+    customer: Customer,
+    oid: int,
+    t: int,
+    wholesale: bool,
+    channel: str,
+    lines: list[_Line],
+    grand: int,
+    tax: int,
+    address: int,
+    weight: int,
+    line_rows: list[list[object]],
+    staff: int | None,
+    store_id: int,
+) -> str:
     """Decide what happened to one order after it was placed; returns its status at the snapshot."""
     hist = flow.history
     hist.append((t, oid, "PENDING", staff, None))
@@ -304,7 +349,9 @@ def _fate(ctx: Context, rng: random.Random, w: World, flow: _Flow, customer: Cus
     if wholesale:
         issued = groups[0][0]
         due = issued + customer.terms_days * DAY
-        pay = ctx.office_time(rng, issued + customer.terms_days * DAY // 2, issued + customer.terms_days * DAY * 13 // 10)
+        pay = ctx.office_time(
+            rng, issued + customer.terms_days * DAY // 2, issued + customer.terms_days * DAY * 13 // 10
+        )
         paid_at = pay if pay < NOW else None
         if paid_at is not None:
             flow.payments.append(_Payment(pay, oid, w.payment_methods["BANK"], grand, cur, "CAPTURED", pay))
@@ -339,8 +386,19 @@ def _emit(ctx: Context, w: World, flow: _Flow) -> Iterator[tuple[str, Rows]]:
         p.id = i
         if p.status == "CAPTURED":
             captured[p.order] = p
-        pay_rows.append((i, p.order, p.method, money(p.amount), p.currency, st[("PAYMENT", p.status)],
-                         f"PSP-{rng.getrandbits(48):012x}", ts(p.attempted), None if p.captured is None else ts(p.captured)))
+        pay_rows.append(
+            (
+                i,
+                p.order,
+                p.method,
+                money(p.amount),
+                p.currency,
+                st[("PAYMENT", p.status)],
+                f"PSP-{rng.getrandbits(48):012x}",
+                ts(p.attempted),
+                None if p.captured is None else ts(p.captured),
+            )
+        )
         w.audit.append((p.attempted, "payments", i, "INSERT", None, f'{{"status":"{p.status}"}}'))
     yield "payments", pay_rows
 
@@ -377,7 +435,9 @@ def _emit(ctx: Context, w: World, flow: _Flow) -> Iterator[tuple[str, Rows]]:
         w.shipments.append((i, s.order, s.customer, s.shipped))
         for ln in s.lines:
             item_rows.append((len(item_rows) + 1, i, ln.id, ln.qty))
-            w.stock_moves.append((s.shipped, s.warehouse, ln.product, "SALE", -ln.qty, "shipment_items", len(item_rows), packer))
+            w.stock_moves.append(
+                (s.shipped, s.warehouse, ln.product, "SALE", -ln.qty, "shipment_items", len(item_rows), packer)
+            )
         if s.carrier is not None and s.shipped >= _TRACKING_SINCE:
             events = [(s.shipped + 1800, "PICKED_UP", "Parcel picked up")]
             if rng.random() < 0.3:
@@ -392,7 +452,10 @@ def _emit(ctx: Context, w: World, flow: _Flow) -> Iterator[tuple[str, Rows]]:
     event_rows.sort(key=lambda e: (e[0], e[1]))
     yield "shipments", ship_rows
     yield "shipment_items", item_rows
-    yield "tracking_events", [(k, sid, code, text, loc, ts(when)) for k, (when, sid, code, text, loc) in enumerate(event_rows, start=1)]
+    yield (
+        "tracking_events",
+        [(k, sid, code, text, loc, ts(when)) for k, (when, sid, code, text, loc) in enumerate(event_rows, start=1)],
+    )
 
     yield from _returns(ctx, w, flow, captured)
     yield from _carts(ctx, w, flow)
@@ -442,7 +505,9 @@ def _returns(ctx: Context, w: World, flow: _Flow, captured: dict[int, _Payment])
             w.goodwill.append((requested + DAY, cid))
     for when, oid, amount in flow.cancel_refunds:
         if when < NOW:
-            refunds.append((when, captured[oid].id, None, amount, w.staff_at(rng, 4, when), "Order cancelled after payment"))
+            refunds.append(
+                (when, captured[oid].id, None, amount, w.staff_at(rng, 4, when), "Order cancelled after payment")
+            )
     refunds.sort(key=lambda r: (r[0], r[1]))
     yield "returns", ret_rows
     yield "return_items", item_rows
@@ -484,7 +549,17 @@ def _coupons(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
     rows: Rows = []
     for _start, end, promo, _pct, codes in w.coupon_promotions:
         for cid in codes:
-            rows.append((cid, f"C{promo:04d}{cid:06d}", promo, None, rng.choice((100, 500, 1000)), w.coupon_uses.get(cid, 0), ts(end)))
+            rows.append(
+                (
+                    cid,
+                    f"C{promo:04d}{cid:06d}",
+                    promo,
+                    None,
+                    rng.choice((100, 500, 1000)),
+                    w.coupon_uses.get(cid, 0),
+                    ts(end),
+                )
+            )
     next_id = w.next_coupon_id
     for when, cid in sorted(w.goodwill):
         rows.append((next_id, f"GW{next_id:08d}", w.goodwill_promotion, cid, 1, 0, ts(when + 365 * DAY)))

@@ -88,11 +88,15 @@ def load(url: str, scale: float = 1.0, seed: int = DEFAULT_SEED) -> dict[str, in
                     fks = [] if late_fks else list(table.foreign_key_constraints)
                     create = CreateTable(table, include_foreign_key_constraints=fks)  # type: ignore[arg-type]
                     if is_mysql:
-                        conn.exec_driver_sql(_with_inline_indexes(str(create.compile(dialect=conn.dialect)), table, conn.dialect))
+                        conn.exec_driver_sql(
+                            _with_inline_indexes(str(create.compile(dialect=conn.dialect)), table, conn.dialect)
+                        )
                     else:
                         conn.execute(create)
                 writer = _copy_postgres if family == "postgresql" else _insert_batches
-                steps = tqdm(generate(scale, seed), total=len(METADATA.tables), desc="sample tables", unit="table", disable=None)
+                steps = tqdm(
+                    generate(scale, seed), total=len(METADATA.tables), desc="sample tables", unit="table", disable=None
+                )
                 with paused_gc():
                     for name, rows in steps:
                         writer(conn, METADATA.tables[name], rows)

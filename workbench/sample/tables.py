@@ -82,7 +82,9 @@ def _pk(name: str = "id") -> sa.Column[int]:
     return sa.Column(name, ID, primary_key=True)
 
 
-def _fk(name: str, target: str, *, nullable: bool = True, index: bool = False, use_alter: bool = False) -> sa.Column[int]:
+def _fk(
+    name: str, target: str, *, nullable: bool = True, index: bool = False, use_alter: bool = False
+) -> sa.Column[int]:
     """An integer foreign key column; ``index=False`` leaves it unindexed, as much of this schema is."""
     return sa.Column(name, ID, sa.ForeignKey(target, use_alter=use_alter), nullable=nullable, index=index)
 
@@ -95,7 +97,9 @@ def _str(name: str, length: int, *, nullable: bool = True, **kw: bool) -> sa.Col
     return sa.Column(name, sa.String(length), nullable=nullable, **kw)
 
 
-def _col(name: str, type_: sa.types.TypeEngine | type[sa.types.TypeEngine], *, nullable: bool = True, **kw: bool) -> sa.Column:  # type: ignore[type-arg]
+def _col(
+    name: str, type_: sa.types.TypeEngine | type[sa.types.TypeEngine], *, nullable: bool = True, **kw: bool
+) -> sa.Column:  # type: ignore[type-arg]
     return sa.Column(name, type_, nullable=nullable, **kw)
 
 
@@ -193,13 +197,24 @@ customer_groups = _table(
     _fk("price_list_id", "price_lists.id"), _col("discount_percent", RATE),
 )
 customers = _table(  # TRAIT FK cycle with addresses; phone1/phone2
-    "customers", "customers",
-    _pk(), _fk("customer_group_id", "customer_groups.id"), _str("email", 120, nullable=False, index=True),
-    _str("first_name", 60), _str("last_name", 60), _str("phone1", 30), _str("phone2", 30),
-    _code_fk("country_code", "countries.code", 2), _code_fk("preferred_currency", "currencies.code", 3),
-    _fk("default_address_id", "addresses.id", use_alter=True), _fk("status_id", "status_codes.id"),
-    _col("is_wholesale", sa.Boolean, nullable=False), _col("marketing_opt_in", sa.Boolean, nullable=False),
-    _col("created_at", sa.DateTime, nullable=False), _col("updated_at", sa.DateTime), _col("last_login_at", sa.DateTime),
+    "customers",
+    "customers",
+    _pk(),
+    _fk("customer_group_id", "customer_groups.id"),
+    _str("email", 120, nullable=False, index=True),
+    _str("first_name", 60),
+    _str("last_name", 60),
+    _str("phone1", 30),
+    _str("phone2", 30),
+    _code_fk("country_code", "countries.code", 2),
+    _code_fk("preferred_currency", "currencies.code", 3),
+    _fk("default_address_id", "addresses.id", use_alter=True),
+    _fk("status_id", "status_codes.id"),
+    _col("is_wholesale", sa.Boolean, nullable=False),
+    _col("marketing_opt_in", sa.Boolean, nullable=False),
+    _col("created_at", sa.DateTime, nullable=False),
+    _col("updated_at", sa.DateTime),
+    _col("last_login_at", sa.DateTime),
 )
 addresses = _table(
     "customers", "addresses",
@@ -209,11 +224,18 @@ addresses = _table(
     _col("created_at", sa.DateTime, nullable=False),
 )
 wholesale_accounts = _table(
-    "customers", "wholesale_accounts",
-    _pk(), sa.Column("customer_id", ID, sa.ForeignKey("customers.id"), nullable=False, unique=True),
-    _str("company_name", 120, nullable=False), _str("vat_number", 20), _col("credit_limit", MONEY),
-    _col("payment_terms_days", sa.Integer, nullable=False), _fk("account_manager_id", "staff.id"),
-    _fk("status_id", "status_codes.id"), _col("applied_at", sa.DateTime, nullable=False), _col("approved_at", sa.DateTime),
+    "customers",
+    "wholesale_accounts",
+    _pk(),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id"), nullable=False, unique=True),
+    _str("company_name", 120, nullable=False),
+    _str("vat_number", 20),
+    _col("credit_limit", MONEY),
+    _col("payment_terms_days", sa.Integer, nullable=False),
+    _fk("account_manager_id", "staff.id"),
+    _fk("status_id", "status_codes.id"),
+    _col("applied_at", sa.DateTime, nullable=False),
+    _col("approved_at", sa.DateTime),
 )
 web_sessions = _table(  # TRAIT customer_id by naming convention only (no constraint)
     "customers", "web_sessions",
@@ -289,10 +311,16 @@ product_prices = _table(  # TRAIT product_id FK without a leading index (only as
     sa.Index(None, "price_list_id", "product_id", "valid_from", unique=True),
 )
 promotions = _table(
-    "pricing", "promotions",
-    _pk(), _str("name", 120, nullable=False), _str("promo_type", 20, nullable=False),
-    _col("discount_percent", RATE, nullable=False), _col("starts_at", sa.DateTime, nullable=False),
-    _col("ends_at", sa.DateTime, nullable=False), _fk("created_by", "staff.id"), _col("is_active", sa.Boolean, nullable=False),
+    "pricing",
+    "promotions",
+    _pk(),
+    _str("name", 120, nullable=False),
+    _str("promo_type", 20, nullable=False),
+    _col("discount_percent", RATE, nullable=False),
+    _col("starts_at", sa.DateTime, nullable=False),
+    _col("ends_at", sa.DateTime, nullable=False),
+    _fk("created_by", "staff.id"),
+    _col("is_active", sa.Boolean, nullable=False),
 )
 promotion_products = _table(  # TRAIT composite primary key
     "pricing", "promotion_products",
@@ -314,10 +342,16 @@ price_history_import = _table(  # TRAIT no primary key, joined by sku (not id), 
 # --- inventory and warehouses ------------------------------------------------------------------------------------
 
 warehouses = _table(
-    "inventory", "warehouses",
-    _pk(), _str("code", 10, nullable=False, unique=True), _str("name", 80, nullable=False),
-    _code_fk("country_code", "countries.code", 2, nullable=False), _str("city", 60),
-    _col("is_active", sa.Boolean, nullable=False), _col("opened_on", sa.Date, nullable=False), _col("closed_on", sa.Date),
+    "inventory",
+    "warehouses",
+    _pk(),
+    _str("code", 10, nullable=False, unique=True),
+    _str("name", 80, nullable=False),
+    _code_fk("country_code", "countries.code", 2, nullable=False),
+    _str("city", 60),
+    _col("is_active", sa.Boolean, nullable=False),
+    _col("opened_on", sa.Date, nullable=False),
+    _col("closed_on", sa.Date),
     _fk("manager_staff_id", "staff.id"),
 )
 warehouse_stock = _table(  # TRAIT composite primary key; product_id FK not leading any index
@@ -352,22 +386,36 @@ carts = _table(  # TRAIT session_id and converted_order_id by naming only
     _col("updated_at", sa.DateTime), _col("converted_order_id", ID),
 )
 cart_items = _table(
-    "ordering", "cart_items",
-    _pk(), _fk("cart_id", "carts.id", nullable=False, index=True), _fk("product_id", "products.id", nullable=False),
-    _col("quantity", sa.Integer, nullable=False), _col("unit_price", MONEY), _col("added_at", sa.DateTime, nullable=False),
+    "ordering",
+    "cart_items",
+    _pk(),
+    _fk("cart_id", "carts.id", nullable=False, index=True),
+    _fk("product_id", "products.id", nullable=False),
+    _col("quantity", sa.Integer, nullable=False),
+    _col("unit_price", MONEY),
+    _col("added_at", sa.DateTime, nullable=False),
 )
 orders = _table(  # TRAIT references six domains; address FKs unindexed
-    "ordering", "orders",
-    _pk(), _str("order_number", 20, nullable=False, unique=True),
-    _fk("customer_id", "customers.id", nullable=False, index=True), _fk("wholesale_account_id", "wholesale_accounts.id"),
-    _fk("billing_address_id", "addresses.id"), _fk("shipping_address_id", "addresses.id"),
-    _fk("status_id", "status_codes.id", nullable=False), _str("channel", 10, nullable=False),
+    "ordering",
+    "orders",
+    _pk(),
+    _str("order_number", 20, nullable=False, unique=True),
+    _fk("customer_id", "customers.id", nullable=False, index=True),
+    _fk("wholesale_account_id", "wholesale_accounts.id"),
+    _fk("billing_address_id", "addresses.id"),
+    _fk("shipping_address_id", "addresses.id"),
+    _fk("status_id", "status_codes.id", nullable=False),
+    _str("channel", 10, nullable=False),
     _code_fk("currency_code", "currencies.code", 3, nullable=False),
     _col("order_date", sa.DateTime, nullable=False, index=True),
-    _col("subtotal_amount", MONEY, nullable=False), _col("discount_amount", MONEY, nullable=False),
-    _col("shipping_amount", MONEY, nullable=False), _col("tax_amount", MONEY, nullable=False),
-    _col("total_amount", MONEY, nullable=False), _fk("coupon_id", "coupons.id"),
-    _fk("placed_by_staff_id", "staff.id"), _col("updated_at", sa.DateTime),
+    _col("subtotal_amount", MONEY, nullable=False),
+    _col("discount_amount", MONEY, nullable=False),
+    _col("shipping_amount", MONEY, nullable=False),
+    _col("tax_amount", MONEY, nullable=False),
+    _col("total_amount", MONEY, nullable=False),
+    _fk("coupon_id", "coupons.id"),
+    _fk("placed_by_staff_id", "staff.id"),
+    _col("updated_at", sa.DateTime),
 )
 order_lines = _table(  # TRAIT the classic: product_id FK without an index on the largest table
     "ordering", "order_lines",
@@ -382,9 +430,14 @@ order_line_discounts = _table(  # TRAIT no primary key
     _col("amount", MONEY, nullable=False), _col("applied_at", sa.DateTime),
 )
 order_status_history = _table(
-    "ordering", "order_status_history",
-    _pk(), _fk("order_id", "orders.id", nullable=False, index=True), _fk("status_id", "status_codes.id", nullable=False),
-    _col("changed_at", sa.DateTime, nullable=False), _fk("changed_by", "staff.id"), _str("note_text", 200),
+    "ordering",
+    "order_status_history",
+    _pk(),
+    _fk("order_id", "orders.id", nullable=False, index=True),
+    _fk("status_id", "status_codes.id", nullable=False),
+    _col("changed_at", sa.DateTime, nullable=False),
+    _fk("changed_by", "staff.id"),
+    _str("note_text", 200),
 )
 
 # --- billing: payments and invoicing -----------------------------------------------------------------------------
@@ -402,12 +455,20 @@ payments = _table(
     _col("attempted_at", sa.DateTime, nullable=False), _col("captured_at", sa.DateTime),
 )
 invoices = _table(  # TRAIT customer_id duplicated from the order (denormalised)
-    "billing", "invoices",
-    _pk(), _str("invoice_number", 20, nullable=False, unique=True), _fk("order_id", "orders.id", nullable=False, index=True),
-    _fk("customer_id", "customers.id", nullable=False), _fk("billing_address_id", "addresses.id"),
-    _col("issued_on", sa.Date, nullable=False), _col("due_on", sa.Date), _col("tax_amount", MONEY, nullable=False),
-    _col("total_amount", MONEY, nullable=False), _code_fk("currency_code", "currencies.code", 3, nullable=False),
-    _fk("status_id", "status_codes.id", nullable=False), _col("paid_on", sa.Date),
+    "billing",
+    "invoices",
+    _pk(),
+    _str("invoice_number", 20, nullable=False, unique=True),
+    _fk("order_id", "orders.id", nullable=False, index=True),
+    _fk("customer_id", "customers.id", nullable=False),
+    _fk("billing_address_id", "addresses.id"),
+    _col("issued_on", sa.Date, nullable=False),
+    _col("due_on", sa.Date),
+    _col("tax_amount", MONEY, nullable=False),
+    _col("total_amount", MONEY, nullable=False),
+    _code_fk("currency_code", "currencies.code", 3, nullable=False),
+    _fk("status_id", "status_codes.id", nullable=False),
+    _col("paid_on", sa.Date),
 )
 invoice_lines = _table(  # TRAIT order_line_id FK without index
     "billing", "invoice_lines",
@@ -425,15 +486,27 @@ refunds = _table(
 # --- fulfilment: shipping and returns ----------------------------------------------------------------------------
 
 carriers = _table(
-    "fulfilment", "carriers",
-    _pk(), _str("name", 60, nullable=False), _str("tracking_url_template", 200), _col("is_active", sa.Boolean, nullable=False),
+    "fulfilment",
+    "carriers",
+    _pk(),
+    _str("name", 60, nullable=False),
+    _str("tracking_url_template", 200),
+    _col("is_active", sa.Boolean, nullable=False),
 )
 shipments = _table(
-    "fulfilment", "shipments",
-    _pk(), _fk("order_id", "orders.id", nullable=False, index=True), _fk("warehouse_id", "warehouses.id", nullable=False),
-    _fk("carrier_id", "carriers.id"), _str("tracking_number", 40), _fk("status_id", "status_codes.id", nullable=False),
-    _col("shipped_at", sa.DateTime, nullable=False), _col("delivered_at", sa.DateTime),
-    _fk("shipping_address_id", "addresses.id"), _col("weight_g", sa.Integer), _col("shipping_cost", MONEY),
+    "fulfilment",
+    "shipments",
+    _pk(),
+    _fk("order_id", "orders.id", nullable=False, index=True),
+    _fk("warehouse_id", "warehouses.id", nullable=False),
+    _fk("carrier_id", "carriers.id"),
+    _str("tracking_number", 40),
+    _fk("status_id", "status_codes.id", nullable=False),
+    _col("shipped_at", sa.DateTime, nullable=False),
+    _col("delivered_at", sa.DateTime),
+    _fk("shipping_address_id", "addresses.id"),
+    _col("weight_g", sa.Integer),
+    _col("shipping_cost", MONEY),
 )
 shipment_items = _table(
     "fulfilment", "shipment_items",
@@ -446,16 +519,27 @@ tracking_events = _table(
     _str("description", 120), _str("location", 80), _col("occurred_at", sa.DateTime, nullable=False),
 )
 returns = _table(
-    "fulfilment", "returns",
-    _pk(), _str("rma_number", 20, nullable=False, unique=True), _fk("order_id", "orders.id", nullable=False, index=True),
-    _fk("customer_id", "customers.id", nullable=False), _fk("status_id", "status_codes.id", nullable=False),
-    _str("reason", 60), _col("requested_at", sa.DateTime, nullable=False), _col("received_at", sa.DateTime),
+    "fulfilment",
+    "returns",
+    _pk(),
+    _str("rma_number", 20, nullable=False, unique=True),
+    _fk("order_id", "orders.id", nullable=False, index=True),
+    _fk("customer_id", "customers.id", nullable=False),
+    _fk("status_id", "status_codes.id", nullable=False),
+    _str("reason", 60),
+    _col("requested_at", sa.DateTime, nullable=False),
+    _col("received_at", sa.DateTime),
     _fk("received_warehouse_id", "warehouses.id"),
 )
 return_items = _table(
-    "fulfilment", "return_items",
-    _pk(), _fk("return_id", "returns.id", nullable=False, index=True), _fk("order_line_id", "order_lines.id", nullable=False),
-    _col("quantity", sa.Integer, nullable=False), _str("item_condition", 20), _col("refund_amount", MONEY, nullable=False),
+    "fulfilment",
+    "return_items",
+    _pk(),
+    _fk("return_id", "returns.id", nullable=False, index=True),
+    _fk("order_line_id", "order_lines.id", nullable=False),
+    _col("quantity", sa.Integer, nullable=False),
+    _str("item_condition", 20),
+    _col("refund_amount", MONEY, nullable=False),
 )
 
 # --- purchasing and suppliers (bought-in module, CamelCase) ------------------------------------------------------
@@ -521,17 +605,28 @@ notifications = _table(  # TRAIT order_id by naming only; customer_id FK without
     _col("opened_at", sa.DateTime), _str("delivery_status", 12, nullable=False),
 )
 newsletter_subscriptions = _table(  # TRAIT customer_id by naming only
-    "content", "newsletter_subscriptions",
-    _pk(), _str("email", 120, nullable=False), _col("customer_id", ID), _col("subscribed_at", sa.DateTime, nullable=False),
-    _col("unsubscribed_at", sa.DateTime), _str("signup_source", 20), _str("language_code", 5),
+    "content",
+    "newsletter_subscriptions",
+    _pk(),
+    _str("email", 120, nullable=False),
+    _col("customer_id", ID),
+    _col("subscribed_at", sa.DateTime, nullable=False),
+    _col("unsubscribed_at", sa.DateTime),
+    _str("signup_source", 20),
+    _str("language_code", 5),
 )
 
 # --- reporting (denormalised, refreshed nightly) -----------------------------------------------------------------
 
 rpt_daily_sales = _table(  # TRAIT no primary key; copies of country/currency codes without constraints
-    "reporting", "rpt_daily_sales",
-    _col("sales_date", sa.Date, nullable=False, index=True), _str("country_code", 2), _str("channel", 10),
-    _str("currency_code", 3), _col("order_count", sa.Integer, nullable=False), _col("units_sold", sa.Integer, nullable=False),
+    "reporting",
+    "rpt_daily_sales",
+    _col("sales_date", sa.Date, nullable=False, index=True),
+    _str("country_code", 2),
+    _str("channel", 10),
+    _str("currency_code", 3),
+    _col("order_count", sa.Integer, nullable=False),
+    _col("units_sold", sa.Integer, nullable=False),
     _col("revenue", sa.Numeric(14, 2), nullable=False),
 )
 rpt_customer_ltv = _table(  # TRAIT customer_id key without FK, email copied

@@ -339,13 +339,37 @@ RETURN_REASONS: tuple[str, ...] = (
 )
 
 NOTE_TEXTS: dict[str, tuple[str, ...]] = {
-    "order": ("Customer called about delivery date", "Gift wrap requested", "Address corrected by phone",
-              "Priority: complaint escalated", "Customer asked for invoice copy"),
-    "customer": ("Prefers phone contact", "Frequent returner, check condition", "VIP since campaign",
-                 "GDPR information request answered", "Do not send catalogue"),
-    "return": ("Packaging missing", "Item resold as B-stock", "Courier pickup arranged", "Refund approved by supervisor"),
-    "supplier": ("New price list received", "Late deliveries this quarter", "Quality audit passed",
-                 "Contact changed, see SupplierContact"),
-    "product": ("Photo needs replacing", "Supplier changed packaging", "Check EAN on label", "Frequent damage in transit"),
+    "order": (
+        "Customer called about delivery date",
+        "Gift wrap requested",
+        "Address corrected by phone",
+        "Priority: complaint escalated",
+        "Customer asked for invoice copy",
+    ),
+    "customer": (
+        "Prefers phone contact",
+        "Frequent returner, check condition",
+        "VIP since campaign",
+        "GDPR information request answered",
+        "Do not send catalogue",
+    ),
+    "return": (
+        "Packaging missing",
+        "Item resold as B-stock",
+        "Courier pickup arranged",
+        "Refund approved by supervisor",
+    ),
+    "supplier": (
+        "New price list received",
+        "Late deliveries this quarter",
+        "Quality audit passed",
+        "Contact changed, see SupplierContact",
+    ),
+    "product": (
+        "Photo needs replacing",
+        "Supplier changed packaging",
+        "Check EAN on label",
+        "Frequent damage in transit",
+    ),
     "purchase_order": ("Partial delivery expected", "Confirmed by supplier", "Container delayed in port"),
 }

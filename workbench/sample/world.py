@@ -159,7 +159,9 @@ class World:
 
     def pick_customer(self, rng: random.Random, t: int, wholesale: bool = False) -> Customer | None:
         """A customer who existed (and, for wholesale, was approved) at ``t`` and had not closed the account."""
-        pool, created = (self.wholesale, self.wholesale_created) if wholesale else (self.customers, self.customer_created)
+        pool, created = (
+            (self.wholesale, self.wholesale_created) if wholesale else (self.customers, self.customer_created)
+        )
         k = bisect.bisect_right(created, t)
         if k == 0:
             return None

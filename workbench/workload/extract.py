@@ -254,7 +254,10 @@ def analyze(template: str, dialect: str | None = None) -> StatementInfo:
         for query in _implied_queries(stmt):
             _scan(query, target_ids, reads, join_nodes)
     except (SqlglotError, RecursionError, KeyError, ValueError, TypeError, AttributeError) as exc:
-        info.issue, info.detail = "unsupported", f"scope analysis failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        info.issue, info.detail = (
+            "unsupported",
+            f"scope analysis failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+        )
     info.writes = sorted({_ref(t) for t in targets})
     info.reads = sorted({_ref(t) for t in reads})
     pairs = set()
@@ -266,8 +269,11 @@ def analyze(template: str, dialect: str | None = None) -> StatementInfo:
     return info
 
 
-_CUT = re.compile(r"\s(?:(?:LEFT|RIGHT|FULL|INNER|CROSS)\s+(?:OUTER\s+)?)?JOIN\s|\sWHERE\s|\sGROUP\s+BY\s|\sORDER\s+BY\s"
-                  r"|\sHAVING\s|\sLIMIT\s|\sON\s|,", re.I)
+_CUT = re.compile(
+    r"\s(?:(?:LEFT|RIGHT|FULL|INNER|CROSS)\s+(?:OUTER\s+)?)?JOIN\s|\sWHERE\s|\sGROUP\s+BY\s|\sORDER\s+BY\s"
+    r"|\sHAVING\s|\sLIMIT\s|\sON\s|,",
+    re.I,
+)
 
 
 def analyze_truncated(template: str, dialect: str | None = None, attempts: int = 12) -> StatementInfo:

@@ -75,7 +75,9 @@ def read_write_ratio(workload: Workload) -> pd.DataFrame:
     return frame.sort_values(["read_share", "table"], ascending=[False, True], ignore_index=True, na_position="last")
 
 
-def _pairs_frame(counts: Mapping[tuple[str, str], int], static: Mapping[tuple[str, str], int] | None, name: str) -> pd.DataFrame:
+def _pairs_frame(
+    counts: Mapping[tuple[str, str], int], static: Mapping[tuple[str, str], int] | None, name: str
+) -> pd.DataFrame:
     rows = [{"table_a": a, "table_b": b, name: n, **({"templates": static[(a, b)]} if static else {})}
             for (a, b), n in counts.items()]  # fmt: skip
     columns = ["table_a", "table_b", name] + (["templates"] if static is not None else [])
@@ -159,7 +161,9 @@ def transaction_domains(workload: Workload, domains: Mapping[str, str]) -> pd.Da
                              ascending=[False, True, True, True, True], ignore_index=True)  # fmt: skip
 
 
-def multi_domain_transactions(workload: Workload, domains: Mapping[str, str], writes_only: bool = False) -> pd.DataFrame:
+def multi_domain_transactions(
+    workload: Workload, domains: Mapping[str, str], writes_only: bool = False
+) -> pd.DataFrame:
     """Transactions touching (or, with ``writes_only``, writing) tables of more than one domain."""
     frame = transaction_domains(workload, domains)
     mask = frame["domains_written"] > 1 if writes_only else frame["domains"] > 1
@@ -175,7 +179,8 @@ def unknown_tables(workload: Workload) -> pd.DataFrame:
             templates[name] += 1
             calls[name] += t.calls
     frame = pd.DataFrame(
-        [{"name": n, "templates": templates[n], "calls": calls[n]} for n in templates], columns=["name", "templates", "calls"]
+        [{"name": n, "templates": templates[n], "calls": calls[n]} for n in templates],
+        columns=["name", "templates", "calls"],
     )
     return frame.sort_values(["calls", "name"], ascending=[False, True], ignore_index=True)
 

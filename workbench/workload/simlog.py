@@ -20,7 +20,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -68,7 +68,7 @@ def _my_literal(value: Param) -> str:
     return _pg_literal(value)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parts(sql: str) -> tuple[str, ...]:
     return tuple(sql.split("?"))
 
@@ -116,7 +116,7 @@ _NAMES = {TokenType.VAR, TokenType.IDENTIFIER}
 _SQL_FUNCTIONS = {"COUNT", "SUM", "AVG", "MIN", "MAX", "CAST", "COALESCE"}  # keywords to MariaDB's lexer
 
 
-@lru_cache(maxsize=None)
+@cache
 def _digest_text(sql: str) -> str:
     """A digest as MariaDB writes it: one space between tokens, names in backticks, constants ``?``,
     lists of constants ``(...)``, a trailing space; cut at 1,024 bytes with ``...``.
@@ -335,7 +335,11 @@ def write_logs(
 
         raise NotFoundError(f"unknown log format(s): {', '.join(unknown)}; known: {', '.join(FILES)}")
     paths = {f: out / FILES[f] for f in wanted}
-    handles = {f: paths[f].open("w", encoding="utf-8", newline="") for f in wanted if f not in ("pg_stat_statements", "mysql_digest")}
+    handles = {
+        f: paths[f].open("w", encoding="utf-8", newline="")
+        for f in wanted
+        if f not in ("pg_stat_statements", "mysql_digest")
+    }
     pgss: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     digest: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     ops: Counter[str] = Counter()
@@ -345,7 +349,9 @@ def write_logs(
     try:
         csvlog = _CsvLog(handles["pg_csvlog"]) if "pg_csvlog" in handles else None
         general = _GeneralLog(handles["mysql_general_log"]) if "mysql_general_log" in handles else None
-        generic = _Generic(handles.get("jsonl"), handles.get("csv")) if ("jsonl" in handles or "csv" in handles) else None
+        generic = (
+            _Generic(handles.get("jsonl"), handles.get("csv")) if ("jsonl" in handles or "csv" in handles) else None
+        )
         records = stream if stream is not None else simulate(statements, seed=seed, sessions=sessions)
         for s in tqdm(records, total=statements, unit=" stmt", desc="simulate", disable=None, mininterval=1.0):
             count += 1

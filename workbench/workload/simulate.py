@@ -536,7 +536,10 @@ def _review(rng: random.Random, pop: Population, t: float) -> list[Step]:
 
 def _cms(rng: random.Random, pop: Population, t: float) -> list[Step]:
     return [
-        ("SELECT id, title, body FROM cms_pages WHERE slug = ? AND language_code = ?", (rng.choice(("home", "faq")), "de")),
+        (
+            "SELECT id, title, body FROM cms_pages WHERE slug = ? AND language_code = ?",
+            (rng.choice(("home", "faq")), "de"),
+        ),
         ("SELECT subject, body FROM email_templates WHERE code = ?", ("order_confirmation",)),
     ]
 

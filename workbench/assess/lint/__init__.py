@@ -17,8 +17,8 @@ from workbench.assess.lint.fk_cycles import fk_cycles
 from workbench.assess.lint.fk_without_index import fk_without_index
 from workbench.assess.lint.hub_tables import hub_tables
 from workbench.assess.lint.implied_foreign_keys import implied_foreign_keys
-from workbench.assess.lint.incrementing_columns import incrementing_columns
 from workbench.assess.lint.inconsistent_column_types import inconsistent_column_types
+from workbench.assess.lint.incrementing_columns import incrementing_columns
 from workbench.assess.lint.no_index import no_index
 from workbench.assess.lint.no_primary_key import no_primary_key
 from workbench.assess.lint.nullable_unique import nullable_unique
@@ -70,5 +70,9 @@ def lint(schema: Schema, rules: Iterable[str] | None = None, settings: LintSetti
     unknown = sorted(set(names) - set(RULES))
     if unknown:
         raise NotFoundError(f"unknown lint rule: {', '.join(unknown)} (known: {', '.join(RULES)})")
-    findings = [f for name in tqdm(names, desc="lint", unit="rule", disable=None, leave=False) for f in RULES[name](schema, settings)]
+    findings = [
+        f
+        for name in tqdm(names, desc="lint", unit="rule", disable=None, leave=False)
+        for f in RULES[name](schema, settings)
+    ]
     return sorted(findings, key=Finding.sort_key)

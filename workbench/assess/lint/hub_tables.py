@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench.assess.graph import community_of, communities, fk_graph, reference_tables, referrers
+from workbench.assess.graph import communities, community_of, fk_graph, reference_tables, referrers
 from workbench.assess.lint.finding import Finding
 from workbench.assess.lint.settings import DEFAULT, LintSettings
 from workbench.schema import Schema
@@ -24,7 +24,11 @@ def hub_tables(schema: Schema, settings: LintSettings | None = None) -> list[Fin
     for node in sorted(graph.nodes):
         refs = referrers(graph, node)
         spread = len({member[r] for r in refs})
-        if graph.nodes[node].get("external") or len(refs) < settings.hub_min_referrers or spread < settings.hub_min_communities:
+        if (
+            graph.nodes[node].get("external")
+            or len(refs) < settings.hub_min_referrers
+            or spread < settings.hub_min_communities
+        ):
             continue
         if node in reference:
             severity, advice = "info", "looks like reference data: replicate it to the services that read it"

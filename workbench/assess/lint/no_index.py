@@ -14,5 +14,7 @@ def no_index(schema: Schema, settings: LintSettings | None = None) -> list[Findi
     for t in schema.base_tables:
         if not access_paths(t):
             scans = f"{t.row_count:,} rows" if t.row_count is not None else "the whole table"
-            found.append(Finding("no_index", "warning", t.key, [], f"no index at all: every lookup or join scans {scans}"))
+            found.append(
+                Finding("no_index", "warning", t.key, [], f"no index at all: every lookup or join scans {scans}")
+            )
     return found

@@ -20,5 +20,6 @@ def orphan_tables(schema: Schema, settings: LintSettings | None = None) -> list[
             "no FK in or out, declared or implied: unrelated to other tables; place it by workload, or retire it",
         )
         for t in schema.base_tables
-        if not any(n != t.key for n in graph.predecessors(t.key)) and not any(n != t.key for n in graph.successors(t.key))
+        if not any(n != t.key for n in graph.predecessors(t.key))
+        and not any(n != t.key for n in graph.successors(t.key))
     ]

@@ -49,7 +49,9 @@ def read(source: str, issues: IssueSink) -> Iterator[Statement]:
         for row in reader:
             if len(row) < 14:
                 if row:
-                    malformed(issues, source, f"line {reader.line_num}", f"{len(row)} columns, a csvlog row has 22 to 26")
+                    malformed(
+                        issues, source, f"line {reader.line_num}", f"{len(row)} columns, a csvlog row has 22 to 26"
+                    )
                 continue
             if row[11] != "LOG":  # error_severity
                 continue
