@@ -10,7 +10,7 @@ SAMPLE_URL := sqlite:///$(SAMPLE)
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: setup sample demo test browser bench clean
+.PHONY: setup sample demo test fuzz browser bench clean
 
 setup: $(STAMP)
 
@@ -40,6 +40,11 @@ test: setup sample browser
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest --nbval-lax --nbval-kernel-name workbench \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks/
+
+# The property tests of `make test` (tests/test_fuzz_*.py) with many more examples, random each run;
+# what they find is kept in .hypothesis/ and replayed first next time.
+fuzz: setup sample
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -m fuzz --hypothesis-show-statistics tests/
 
 bench: setup sample
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done

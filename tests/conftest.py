@@ -3,10 +3,12 @@ sample database."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from servers import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,3 +66,13 @@ def _forget_secrets() -> Iterator[None]:
     yield
     db._SECRETS.clear()
     db._SECRETS.update(before)
+
+
+# Hypothesis profiles for the property tests (tests/test_fuzz_*.py): `make test` runs a few examples,
+# the same ones every run (derandomized, no example database: deterministic and fast); `make fuzz`
+# (HYPOTHESIS_PROFILE=fuzz) runs many random ones and keeps what fails in .hypothesis/.
+settings.register_profile("ci", max_examples=15, derandomize=True, database=None, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile("fuzz", max_examples=400, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
