@@ -578,12 +578,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(message: str, limit: int = 2_000) -> str:
+    """An error message as one line of bounded length, whatever input it quotes."""
+    text = " ".join(message[: limit * 2].split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code = args.func(args)
     except WorkbenchError as exc:
-        print(f"workbench: error: {scrub(str(exc))}", file=sys.stderr)
+        print(f"workbench: error: {_one_line(scrub(str(exc)))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("workbench: interrupted", file=sys.stderr)

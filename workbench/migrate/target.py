@@ -14,10 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
-from workbench.db import mask_url, resolve_url, target_engine
+from workbench.db import mask_url, parse_url, resolve_url, target_engine
 from workbench.design.model import Design
 from workbench.errors import BadURLError
 
@@ -75,10 +73,7 @@ class Target:
         text = str(spec).strip()
         if "://" not in text:
             return cls(text, "sqlite", Path(text))
-        try:
-            url = make_url(text) if "${" not in text else resolve_url(text)
-        except ArgumentError:
-            raise BadURLError(f"not a target URL or folder: {mask_url(text)!r}") from None
+        url = parse_url(text, "target URL or folder") if "${" not in text else resolve_url(text)
         name = url.get_backend_name()
         family = {"mariadb": "mysql", "postgres": "postgresql"}.get(name, name)
         if family == "sqlite":

@@ -98,11 +98,20 @@ def header_index(header: list[str], wanted: dict[str, tuple[str, ...]], source: 
         required = aliases[0].startswith("!")
         found = next((names[a.lstrip("!").lower()] for a in aliases if a.lstrip("!").lower() in names), None)
         if found is None and required:
-            raise ArtifactError(
-                f"{source}: CSV header has no {aliases[0].lstrip('!')!r} column (found: {', '.join(header[:12])})"
-            )
+            found_text = ", ".join(shorten(h) for h in header[:12]) + (", ..." if len(header) > 12 else "")
+            raise ArtifactError(f"{source}: CSV header has no {aliases[0].lstrip('!')!r} column (found: {found_text})")
         out[key] = found
     return out
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    """A field of unknown size as a message may show it: one line, at most ``limit`` characters.
+
+    >>> shorten("SELECT " + "a" * 80), shorten("a\\n b")
+    ('SELECT aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...', 'a b')
+    """
+    text = " ".join(text[: limit * 4].split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def csv_rows(source: str) -> Iterator[list[str]]:
