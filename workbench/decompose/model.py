@@ -22,6 +22,7 @@ from typing import Any
 
 from workbench import serde
 from workbench.errors import ArtifactError, NotFoundError
+from workbench.names import check_service_name
 
 ROLES = ("domain", "reference", "cross_cutting", "hub", "satellite", "isolated", "pinned")
 """Why a table is where it is: clustered with its domain, or placed by an explicit treatment."""
@@ -124,6 +125,7 @@ class Decomposition:
         """A copy with service ``old`` called ``new`` (names are the architect's to choose)."""
         if old not in self.services:
             raise NotFoundError(f"service not found: {old}")
+        check_service_name(new, "rename")
         if new in self.services and new != old:
             raise ArtifactError(f"cannot rename {old!r} to {new!r}: a service of that name exists")
         services = {(new if n == old else n): s for n, s in self.services.items()}
@@ -134,9 +136,11 @@ class Decomposition:
 
 
 def validate(decomposition: Decomposition, source: str = "decomposition") -> Decomposition:
-    """Reject a decomposition that places one table in two services (a hand edit gone wrong)."""
+    """Reject a decomposition that places one table in two services, or names a service what no
+    schema may be called (a hand edit gone wrong: see :func:`workbench.names.check_service_name`)."""
     seen: dict[str, str] = {}
     for name, svc in decomposition.services.items():
+        check_service_name(name, source)
         if not isinstance(svc.tables, list):
             raise ArtifactError(f"{source}: service {name!r} has no tables list")
         for t in svc.tables:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 import networkx as nx
 
 from workbench.decompose.tokens import tokens
+from workbench.names import service_name_problem
 
 
 def central_table(g: nx.Graph, tables: Iterable[str]) -> str:
@@ -57,7 +58,8 @@ def suggest_name(g: nx.Graph, tables: Iterable[str]) -> str:
         return common
     centre = central_table(g, tables)
     words = tokens(centre.split(".")[-1]) or [centre.split(".")[-1].lower()]
-    return "_".join(words)
+    name = "_".join(words)
+    return name if service_name_problem(name) is None else "service"  # a table name no schema could carry
 
 
 def name_services(g: nx.Graph, parts: list[set[str]], fixed: Mapping[int, str] | None = None,

@@ -9,6 +9,7 @@ SQLite target is a folder (``path/to/folder`` or ``sqlite:///path/to/folder``) h
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 
 from workbench.db import mask_url, parse_url, resolve_url, target_engine
 from workbench.design.model import Design
-from workbench.errors import BadURLError
+from workbench.errors import BadURLError, TargetError
 
 DIALECTS = ("postgresql", "mysql", "sqlite")
 """Target backends the migration writes (others would need their own bulk path)."""
@@ -155,6 +156,8 @@ def with_prefix(design: Design, prefix: str) -> Design:
     """
     if not prefix:
         return design
+    if not re.fullmatch(r"\w+", prefix):
+        raise TargetError(f"namespace prefix {prefix!r} is not allowed: letters, digits and _ only")
     out = copy.deepcopy(design)
     for svc in out.services.values():
         svc.namespace = f"{prefix}{svc.namespace}"
