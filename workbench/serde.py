@@ -36,7 +36,7 @@ def from_dict(cls: type[T], data: Any) -> T:
 
 def dumps(obj: Any) -> str:
     """Stable JSON text (sorted keys not used: field order is the model's, which reads better)."""
-    return json.dumps(to_dict(obj), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(to_dict(obj), indent=2, ensure_ascii=False, allow_nan=False) + "\n"  # standard JSON only
 
 
 def save(obj: Any, path: str | Path) -> Path:
