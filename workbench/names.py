@@ -157,3 +157,34 @@ def md_fence(code: str, language: str = "") -> str:
     fence = "`" * max(3, max(runs, default=0) + 1)
     return f"{fence}{language}\n{code}\n{fence}"
 
+
+
+NAME_LIMITS = {"postgresql": (63, "bytes"), "mysql": (64, "characters")}
+"""The longest table or column name each server keeps whole (PostgreSQL cuts longer ones silently)."""
+
+
+def target_name_problem(name: str, dialect: str, kind: str = "table") -> str | None:
+    """Why a table (or column: ``kind``) called ``name`` cannot be created as such in ``dialect``, or None.
+
+    >>> target_name_problem("x" * 64, "postgresql"), target_name_problem("x" * 64, "mysql")
+    ('is 64 bytes long: PostgreSQL keeps 63 bytes of a name (it would cut it silently)', None)
+    >>> target_name_problem("note ", "mysql"), target_name_problem("😀", "mysql")
+    ('ends with a space, which MariaDB/MySQL refuse', "holds '😀', beyond what MariaDB/MySQL allow in a name (U+FFFF)")
+    """
+    if "\x00" in name:
+        return "holds a NUL character"
+    if not name:
+        return "is empty"
+    if dialect == "postgresql" and len(name.encode("utf-8")) > 63:
+        return f"is {len(name.encode('utf-8'))} bytes long: PostgreSQL keeps 63 bytes of a name (it would cut it silently)"
+    if dialect == "mysql":
+        if len(name) > 64:
+            return f"is {len(name)} characters long: MariaDB/MySQL allow 64"
+        if name.endswith(" "):
+            return "ends with a space, which MariaDB/MySQL refuse"
+        wide = next((c for c in name if ord(c) > 0xFFFF), None)
+        if wide is not None:
+            return f"holds {wide!r}, beyond what MariaDB/MySQL allow in a name (U+FFFF)"
+    if dialect == "sqlite" and kind == "table" and name.lower().startswith("sqlite_"):
+        return "starts with sqlite_, which SQLite keeps for itself"
+    return None

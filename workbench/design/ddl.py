@@ -26,15 +26,55 @@ from workbench.db import friendly_errors, mask_url, target_engine
 from workbench.design.model import Design
 from workbench.design.schemas import check_dialect, service_metadata
 from workbench.errors import TargetError
-from workbench.names import sql_comment
+from workbench.names import one_line, sql_comment, target_name_problem
 
 
 def dialect_of(name: str) -> Dialect:
-    """A SQLAlchemy dialect instance for a target name (no DBAPI driver needed)."""
+    """A SQLAlchemy dialect instance for a target name (no DBAPI driver needed).
+
+    Its paramstyle is ``named``: with the drivers' ``pyformat`` SQLAlchemy doubles every ``%`` of a
+    name (``pct%%table``), right for a statement sent with parameters, wrong in a DDL file and in a
+    statement sent without any (as the migration sends its DDL).
+    """
     from sqlalchemy.dialects import mssql, mysql, oracle, postgresql, sqlite
 
     modules = {"postgresql": postgresql, "mysql": mysql, "sqlite": sqlite, "mssql": mssql, "oracle": oracle}
-    return modules[check_dialect(name)].dialect()
+    return modules[check_dialect(name)].dialect(paramstyle="named")
+
+
+def check_names(design: Design, services: Iterable[str], dialect: str) -> None:
+    """:class:`TargetError` naming the first table whose name, or a column's, ``dialect`` cannot hold
+    (too long, a trailing space, characters it refuses, two columns equal but for case where case
+    does not count): in one line, before anything is created or copied, instead of the server's
+    traceback half-way (or PostgreSQL's silent cut and a table verify then calls missing).
+    """
+    dialect = check_dialect(dialect)
+    folded = dialect in ("mysql", "sqlite", "mssql")  # column names compare without case there
+    for service in sorted(services):
+        for tt in design.service(service).tables:
+            t = tt.table
+            problem = target_name_problem(t.name, dialect)
+            where = f"{service}.{one_line(t.name)}"
+            if problem:
+                raise TargetError(f"{where}: the table name {problem}; give the table another name in design.json "
+                                  f"(its 'table.name') to migrate it into {dialect}")
+            seen: dict[str, str] = {}
+            for c in t.columns:
+                problem = target_name_problem(c.name, dialect, "column")
+                if problem:
+                    raise TargetError(f"{where}: column {one_line(c.name)!r}: the name {problem}; rename the column "
+                                      f"in design.json to migrate it into {dialect}")
+                key = c.name.lower() if folded else c.name
+                if key in seen:
+                    raise TargetError(f"{where}: columns {one_line(seen[key])!r} and {one_line(c.name)!r} are one "
+                                      f"name to {dialect} (case does not count there); rename one in design.json")
+                seen[key] = c.name
+
+
+def execute(conn: sa.Connection, statement: str) -> None:
+    """Run one statement of :func:`statements` as it is written: sent without parameters, so a
+    driver with ``%s`` placeholders (psycopg, PyMySQL) takes a ``%`` in a name for the character."""
+    conn.exec_driver_sql(statement, execution_options={"no_parameters": True})
 
 
 def statements(design: Design, service: str, dialect: str) -> list[str]:
@@ -107,9 +147,11 @@ def apply(design: Design, url: str, services: Iterable[str] | None = None) -> di
     """
     names = sorted(services) if services is not None else sorted(design.services)
     if "://" not in url:
+        check_names(design, names, "sqlite")
         return _apply_sqlite(design, Path(url), names)
     engine = target_engine(url)
     dialect = check_dialect(engine.dialect.name)
+    check_names(design, names, dialect)
     out = {}
     try:
         with friendly_errors(url), engine.begin() as conn:
@@ -121,7 +163,7 @@ def apply(design: Design, url: str, services: Iterable[str] | None = None) -> di
                                       "another prefix")
             for name in names:
                 for stmt in statements(design, name, dialect):
-                    conn.exec_driver_sql(stmt)
+                    execute(conn, stmt)
                 out[name] = f"{mask_url(url)} {design.service(name).namespace}"
     finally:
         engine.dispose()
@@ -141,7 +183,7 @@ def _apply_sqlite(design: Design, folder: Path, names: list[str]) -> dict[str, s
         try:
             with engine.begin() as conn:
                 for stmt in statements(design, name, "sqlite"):
-                    conn.exec_driver_sql(stmt)
+                    execute(conn, stmt)
         finally:
             engine.dispose()
         out[name] = str(path)

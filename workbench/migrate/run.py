@@ -25,6 +25,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from workbench.db import friendly_errors, mask_url, source_engine
+from workbench.design import ddl
 from workbench.design.model import Design, load_design
 from workbench.errors import MigrationError
 from workbench.migrate import checkpoint, create, versions
@@ -118,7 +119,7 @@ def _fk_step(target: Target, design: Design, service: str, engine: sa.Engine) ->
             existing = {(tt.table.name, tuple(fk["constrained_columns"])) for tt in svc.tables
                         for fk in inspector.get_foreign_keys(tt.table.name, schema=schema)}
             for statement in create.add_foreign_key_statements(design, service, target.dialect, existing):
-                conn.exec_driver_sql(statement)
+                ddl.execute(conn, statement)
         checkpoint.finish(conn, schema, "fk")
 
 
@@ -126,7 +127,7 @@ def _identity_step(target: Target, design: Design, service: str, engine: sa.Engi
     schema = target.schema(design, service)
     with engine.begin() as conn:
         if target.dialect == "postgresql":
-            prep = conn.dialect.identifier_preparer
+            prep = ddl.dialect_of("postgresql").identifier_preparer  # names as written: a '%' stays one in the value
             for tt in design.service(service).tables:
                 if not tt.identity:
                     continue
@@ -227,6 +228,7 @@ def migrate(source: str, target: str | Path, design: Design | str | Path, *, ser
     for name in names:
         design.service(name)
     where = Target.parse(target)
+    ddl.check_names(design, names, where.dialect)  # before anything is created or copied
     result = MigrationResult(mask_url(source), where.display, where.dialect)
     engine = source_engine(source, poolclass=sa.pool.NullPool)
     env_dir = Path(design_dir) if (alembic and design_dir is not None) else None
