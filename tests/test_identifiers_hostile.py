@@ -111,7 +111,7 @@ def _namespaces(url: str) -> set[str]:
     ("postgresql", {"a" * 60 + "_first_long_table": ("v", "x"), "a" * 60 + "_second_long_table": ("v", "y")},
      "_first_long_table"),
     ("postgresql", {"short": ("c" * 64, "x")}, "svc.short: column"),
-    ("mariadb", {"trailing ": ("v", "x")}, "svc.trailing : the table name ends with a space"),
+    ("mariadb", {"trailing ": ("v", "x")}, "svc.trailing : the table name ends with white space"),
     ("mariadb", {"t" * 65: ("v", "x")}, "65 characters"),
     ("mariadb", {"emoji": ("😀", "x")}, "svc.emoji: column"),
     ("mariadb", {"case": ("v", "x"), "case2": ("V2", "y")}, None),  # control: these migrate

@@ -169,7 +169,7 @@ def target_name_problem(name: str, dialect: str, kind: str = "table") -> str | N
     >>> target_name_problem("x" * 64, "postgresql"), target_name_problem("x" * 64, "mysql")
     ('is 64 bytes long: PostgreSQL keeps 63 bytes of a name (it would cut it silently)', None)
     >>> target_name_problem("note ", "mysql"), target_name_problem("😀", "mysql")
-    ('ends with a space, which MariaDB/MySQL refuse', "holds '😀', beyond what MariaDB/MySQL allow in a name (U+FFFF)")
+    ("ends with white space (' '), which MariaDB/MySQL refuse", "holds '😀', beyond what MariaDB/MySQL allow in a name (U+FFFF)")
     """
     if "\x00" in name:
         return "holds a NUL character"
@@ -180,8 +180,8 @@ def target_name_problem(name: str, dialect: str, kind: str = "table") -> str | N
     if dialect == "mysql":
         if len(name) > 64:
             return f"is {len(name)} characters long: MariaDB/MySQL allow 64"
-        if name.endswith(" "):
-            return "ends with a space, which MariaDB/MySQL refuse"
+        if name[-1] in " \t\n\r\x0b\x0c":
+            return f"ends with white space ({name[-1]!r}), which MariaDB/MySQL refuse"
         wide = next((c for c in name if ord(c) > 0xFFFF), None)
         if wide is not None:
             return f"holds {wide!r}, beyond what MariaDB/MySQL allow in a name (U+FFFF)"

@@ -131,12 +131,12 @@ def _identity_step(target: Target, design: Design, service: str, engine: sa.Engi
             for tt in design.service(service).tables:
                 if not tt.identity:
                     continue
-                table = f"{prep.quote_schema(schema or '')}.{prep.quote(tt.table.name)}"
-                column = prep.quote(tt.identity)
-                conn.execute(sa.text(
-                    f"SELECT setval(pg_get_serial_sequence(:table, :column), "
-                    f"COALESCE((SELECT max({column}) FROM {table}), 0) + 1, false)"),
-                    {"table": table, "column": tt.identity})
+                # names only ever as quoted identifiers (Core) or bound values: never pasted into SQL text
+                t = sa.table(tt.table.name, sa.column(tt.identity), schema=schema)
+                qualified = f"{prep.quote_schema(schema or '')}.{prep.quote(tt.table.name)}"
+                highest = sa.select(sa.func.coalesce(sa.func.max(t.c[tt.identity]), 0) + 1).scalar_subquery()
+                sequence = sa.func.pg_get_serial_sequence(sa.literal(qualified), sa.literal(tt.identity))
+                conn.execute(sa.select(sa.func.setval(sequence, highest, sa.false())))
         checkpoint.finish(conn, schema, "identity")
 
 
