@@ -152,5 +152,10 @@ def test_any_names_migrate_into_the_servers_or_stop_in_one_line(tables: dict[str
             assert result.ok
             assert verify(source, url, d, progress=False).ok
             event(f"{backend}: migrated and verified equal")
+            # and read back by introspection, as a legacy database of that server would be
+            found = {t.name: [c.name for c in t.columns] for t in introspect(url, schemas=[namespace],
+                                                                                 progress=False).tables}
+            for table, cols in tables.items():
+                assert found[table] == ["id", *cols], table
         finally:
             _drop_namespace(backend, url, namespace)
