@@ -10,18 +10,27 @@ dataset dominated by one huge domain (moodle's ``core``), on the other tables on
 The simple baselines of the corpus README are computed in the same run: name prefix, name prefix
 after a dominant first word, and Louvain on the undirected FK graph (median ARI of seeds 0-9).
 
-Prints one JSON line per dataset and mode, then one line of means. ``--datasets`` picks some.
+Prints one JSON line per dataset and mode, then one line of means. ``--datasets`` picks some;
+``--ablation`` adds a mode per signal or treatment switched off (default options otherwise), the
+ablation table of the closing notes.
 
-Usage: ``python bench/decompose_real.py [--corpus DIR] [--datasets fineract,broadleaf] [--modes default,k]``
+The corpus is found at ``--corpus``, else ``$WORKBENCH_DECOMP_BENCH``, else ``../shared/decomp-bench``
+beside the project (or beside the main checkout, for a worktree).
+
+Usage: ``python bench/decompose_real.py [--corpus DIR] [--datasets a,b] [--modes default,k] [--ablation]``
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
+import os
 import re
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,11 +43,30 @@ sys.path.insert(0, str(ROOT))
 
 import networkx as nx  # noqa: E402
 
-from workbench.decompose import decompose  # noqa: E402
+from workbench.cli import main as workbench  # noqa: E402
 from workbench.decompose.metrics import ari, load_truth, mojofm, nmi  # noqa: E402
-from workbench.introspect import introspect  # noqa: E402
+from workbench.decompose.model import load_decomposition  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "decomp-bench"
+ABLATIONS = {
+    "no_names": ["--weight", "name=0"],
+    "no_key_specificity": ["--weight", "hub_damping=0"],
+    "no_implied_keys": ["--weight", "implied_fk=0"],
+    "no_roles": ["--no-roles"],
+}
+"""Mode -> the ``workbench decompose`` flags that switch one signal or treatment off."""
+
+
+def corpus(given: Path | None = None) -> Path | None:
+    """Where the real-schema corpus is, or None."""
+    candidates = [given] if given else []
+    if os.environ.get("WORKBENCH_DECOMP_BENCH"):
+        candidates.append(Path(os.environ["WORKBENCH_DECOMP_BENCH"]))
+    candidates.append(ROOT.parent / "shared" / "decomp-bench")
+    common = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--path-format=absolute", "--git-common-dir"],
+                            capture_output=True, text=True, check=False).stdout.strip()
+    if common:  # a worktree: the corpus sits beside the main checkout
+        candidates.append(Path(common).parent.parent / "shared" / "decomp-bench")
+    return next((c for c in candidates if c and (c / "README.md").is_file()), None)
 BIG_DOMAIN = 0.4
 """A domain holding more than this share of the tables dominates the full ARI; the bench also scores
 the other tables alone (the corpus README's plugin-only ARI for moodle)."""
@@ -117,10 +145,21 @@ def load(folder: Path, tmp: Path) -> tuple[Path, dict[str, str], dict[str, dict[
     return db, truth, extra
 
 
+def decompose_cli(db: Path, out: Path, flags: list[str]) -> tuple[dict[str, str], dict[str, str], dict, float]:
+    """``workbench decompose sqlite:///DB --out OUT FLAGS`` in this process; services, contexts, parameters, s."""
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = workbench(["decompose", f"sqlite:///{db}", "--out", str(out), *flags])
+    seconds = time.perf_counter() - started
+    if code:
+        raise SystemExit(f"workbench decompose failed with exit code {code} on {db.name}")
+    d = load_decomposition(out)
+    return d.assignment(), d.context_assignment(), {"services": d.services, "unassigned": d.unassigned}, seconds
+
+
 def run(folder: Path, tmp: Path, modes: list[str]) -> list[dict]:
     db, truth, extra = load(folder, tmp)
     domains = len(set(truth.values()))
-    schema = introspect(f"sqlite:///{db}")
     tables = sorted(truth)
     base = {"name_prefix": name_prefix(tables), "name_prefix_dominant": name_prefix(tables, dominant=0.5)}
     louvain = [ari({t: a.get(t, t) for t in truth}, truth)
@@ -130,38 +169,42 @@ def run(folder: Path, tmp: Path, modes: list[str]) -> list[dict]:
     best = max(baselines.values())
     rows = []
     for mode in modes:
-        started = time.perf_counter()
-        d = decompose(schema, None, services=domains if mode == "k" else None, progress=False)
-        seconds = time.perf_counter() - started
-        found = d.assignment()
-        sizes = [len(s.tables) for s in d.services.values()]
-        clustered = [len(s.tables) for s in d.services.values() if s.kind == "domain"]
-        contexts = {getattr(s, "context", None) for s in d.services.values()} - {None}
+        flags = ["--services", str(domains)] if mode == "k" else ABLATIONS.get(mode, [])
+        found, contexts, d, seconds = decompose_cli(db, tmp / f"{folder.name}.{mode}.yaml", flags)
+        sizes = [len(s.tables) for s in d["services"].values()]
+        clustered = [len(s.tables) for s in d["services"].values() if s.kind == "domain"]
+        placed = sizes + [1] * len(d["unassigned"])  # an unassigned table is a service of its own here
+        scored = scores(found, truth, extra)
         rows.append({"bench": "decompose_real", "dataset": folder.name, "mode": mode, "tables": len(truth),
-                     "domains": domains, "services": len(sizes), "clustered_services": len(clustered),
-                     "contexts": len(contexts) or None, "services_per_domain": round(len(sizes) / domains, 2),
-                     "small_service_share": round(sum(1 for s in sizes if s <= 2) / len(sizes), 3) if sizes else None,
-                     "unassigned": len(d.unassigned), **scores(found, truth, extra), "seconds": round(seconds, 2),
-                     "baselines": baselines, "best_baseline": best,
-                     "ratio_to_best_baseline": round(scores(found, truth, {})["ari"] / best, 3) if best else None})
+                     "domains": domains, "services": len(placed), "clustered_services": len(clustered),
+                     "contexts": len(set(contexts.values())), "services_per_domain": round(len(placed) / domains, 2),
+                     "small_service_share": round(sum(1 for s in placed if s <= 2) / len(placed), 3),
+                     "unassigned": len(d["unassigned"]), **scored,
+                     "contexts_ari": {label: round(ari({t: contexts.get(t, t) for t in other}, other), 4)
+                                      for label, other in {"primary": truth, **extra}.items()},
+                     "seconds": round(seconds, 2), "baselines": baselines, "best_baseline": best,
+                     "ratio_to_best_baseline": round(scored["ari"] / best, 3) if best else None})
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--corpus", type=Path)
     parser.add_argument("--datasets", help="comma-separated dataset names (default: all)")
     parser.add_argument("--modes", default="default,k", help="default (as a user runs it), k (--services = domains)")
+    parser.add_argument("--ablation", action="store_true", help=f"also the modes {', '.join(ABLATIONS)}")
     args = parser.parse_args(argv)
-    if not args.corpus.is_dir():
-        print(json.dumps({"bench": "decompose_real", "error": f"corpus not found: {args.corpus}"}))
+    where = corpus(args.corpus)
+    if where is None:
+        print(json.dumps({"bench": "decompose_real", "error": "corpus not found (give --corpus or "
+                                                                "$WORKBENCH_DECOMP_BENCH)"}))
         return 1
-    names = args.datasets.split(",") if args.datasets else sorted(p.name for p in args.corpus.iterdir() if p.is_dir())
-    modes = args.modes.split(",")
+    names = args.datasets.split(",") if args.datasets else sorted(p.name for p in where.iterdir() if p.is_dir())
+    modes = args.modes.split(",") + (list(ABLATIONS) if args.ablation else [])
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
-            for row in run(args.corpus / name, Path(tmp), modes):
+            for row in run(where / name, Path(tmp), modes):
                 print(json.dumps(row), flush=True)
                 rows.append(row)
     for mode in modes:

@@ -432,8 +432,11 @@ def place_shared(state: State) -> None:
             toward = pull(g, t, set_aside_home)
             home = next(iter(toward)) if toward else note.reason.removeprefix("@aside:")
             where[t] = home
-            state.notes[t] = TableNote(role="isolated", reason=f"tied only to {home} tables "
-                                                               f"({ties(g, t, set_aside_home)})")
+            targets = {f.referred_key for f in by_key[t].foreign_keys if f.referred_key != t}
+            satellite = bool(targets) and t not in referenced and {set_aside_home.get(x) for x in targets} == {home}
+            state.notes[t] = TableNote(role="satellite", reason=f"its keys lead only to {home} tables "
+                                       f"({ties(g, t, set_aside_home)}) and no table refers to it") if satellite \
+                else TableNote(role="isolated", reason=f"tied only to {home} tables ({ties(g, t, set_aside_home)})")
         else:
             state.notes[t] = note
     state.tick()

@@ -160,10 +160,22 @@ def services_frame(d: Decomposition) -> pd.DataFrame:
     rows = []
     for name, svc in d.services.items():
         conf = [d.tables[t].confidence for t in svc.tables if t in d.tables and d.tables[t].confidence is not None]
-        rows.append({"service": name, "kind": svc.kind, "tables": len(svc.tables),
+        rows.append({"service": name, "context": svc.context, "kind": svc.kind, "tables": len(svc.tables),
                      "confidence": round(sum(conf) / len(conf), 3) if conf else None,
                      "members": ", ".join(svc.tables)})
-    return pd.DataFrame(rows, columns=["service", "kind", "tables", "confidence", "members"])
+    return pd.DataFrame(rows, columns=["service", "context", "kind", "tables", "confidence", "members"])
+
+
+def contexts_frame(d: Decomposition) -> pd.DataFrame:
+    """One row per bounded context: its services and tables, largest first (the coarser level)."""
+    by_context: dict[str, list[str]] = {}
+    for name, svc in d.services.items():
+        by_context.setdefault(svc.context or name, []).append(name)
+    rows = [{"context": c, "services": len(names), "tables": sum(len(d.services[n].tables) for n in names),
+             "members": ", ".join(sorted(names, key=lambda n: (-len(d.services[n].tables), n)))}
+            for c, names in by_context.items()]
+    frame = pd.DataFrame(rows, columns=["context", "services", "tables", "members"])
+    return frame.sort_values(["tables", "context"], ascending=[False, True], ignore_index=True)
 
 
 def roles_frame(d: Decomposition) -> pd.DataFrame:
@@ -214,5 +226,6 @@ def what_if_candidate(result: StageResult) -> tuple[str, str] | None:
     return None
 
 
-__all__ = ["ARTIFACTS", "Inputs", "StageResult", "differences", "fk_louvain", "inputs", "roles_frame", "run",
+__all__ = ["ARTIFACTS", "Inputs", "StageResult", "contexts_frame", "differences", "fk_louvain", "inputs",
+           "roles_frame", "run",
            "services_frame", "what_if_candidate"]
