@@ -243,3 +243,24 @@ def test_notebooks_escape_what_they_show_as_markdown() -> None:
                 plain = expr.startswith(("md_", "len(", "w.number", "w.points", "i", "versions.BASELINE", "rel",
                                          "readme", "links", "os.path.relpath", "d"))
                 assert plain, (path.name, expr)
+
+
+def test_report_page_shows_names_as_text() -> None:
+    """A stage page (nbconvert, as the report exports it) with a name in a Markdown output, a table
+    and a printed line: the payload is text on the page, never an element."""
+    import nbformat
+    import pandas as pd
+
+    from workbench.reporting.notebooks import export_html
+
+    frame = pd.DataFrame({"table": [HOSTILE_TABLE], "service": ["sales"]})
+    cell = nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("display_data", {"text/markdown": f"- **{md_text(HOSTILE_TABLE)}** "
+                                                                 f"({md_code(PAYLOAD)})\n\n{md_fence(PAYLOAD, 'sql')}"}),
+        nbformat.v4.new_output("execute_result", {"text/html": frame.to_html(), "text/plain": str(frame)},
+                               execution_count=1),
+        nbformat.v4.new_output("stream", name="stdout", text=PAYLOAD + "\n"),
+    ])
+    page = export_html(nbformat.v4.new_notebook(cells=[cell]), "stage")
+    assert PAYLOAD not in page and "<img src=x" not in page and 'alert("x")</script>' not in page
+    assert page.count("&lt;script&gt;alert(") >= 3
