@@ -169,3 +169,12 @@ def test_refused_password_leaves_no_fragment(mysql_url: str, secret: str, capsys
     monkeypatch.setenv(db.PASSWORD_ENV, secret)
     code, text = _cli(capsys, "introspect", f"mysql://{u.username}@{u.host}:{u.port}/{u.database}")
     assert code == 2 and "Access denied" in text and not leaked(secret, text), text
+
+
+def test_sqlite_paths_may_hold_at_signs(tmp_path: Path) -> None:
+    """The two-'@' rule is about a server's user:password@host: a SQLite path has none."""
+    folder = tmp_path / "a@b"
+    folder.mkdir()
+    path = folder / "c@d.sqlite"
+    path.touch()
+    assert db.resolve_url(f"sqlite:///{path}").database == str(path)

@@ -145,7 +145,7 @@ def _one_at(text: str) -> None:
     """Refuse a second ``@``: a literal password holding one leaves no way to know where it ends (the
     rest would be taken for the host or the query, and a part of it shown in errors)."""
     sep = text.find("://")
-    if sep >= 0 and text.count("@", sep) > 1:
+    if sep >= 0 and not text.startswith("/", sep + 3) and text.count("@", sep) > 1:  # sqlite:///a@b/c@d.db: a path
         raise ValueError("two '@' in the URL")
 
 
