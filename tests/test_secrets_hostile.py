@@ -113,7 +113,7 @@ def test_var_outside_the_password_is_inserted_as_is(monkeypatch: pytest.MonkeyPa
     "postgresql://app:Pa:ss@w0rd%41@127.0.0.1:5432/erp",     # an unescaped '@' in a literal password
     "postgresql://app:ab@cd:SuperSecretTail@db/erp",  # the tail taken for a port: ValueError before
     "postgresql://app:Super Secret Tail@db:x/erp",
-    "SuperSecretTail",                                         # a password pasted where the URL goes
+    "postgresql//app:Super:SecretTail@x@db/erp",              # no '://': masked from the first ':' to the last '@'
 ])
 def test_malformed_literal_url_is_masked_whole(url: str) -> None:
     with pytest.raises(BadURLError) as info:

@@ -90,18 +90,24 @@ def scrub(text: str) -> str:
 
 
 def mask_whole(text: str) -> str:
-    """A string that should be a URL but cannot be parsed, as it may be shown: nothing between
-    ``://`` and the last ``@`` (where a password would be), nor anything at all without a ``://``.
+    """A string that should be a URL but cannot be parsed, as it may be shown: where its bounds are
+    unknown a password is masked whole, everything between ``://`` (or the first ``:``) and the last
+    ``@``; a string with neither ``@`` nor ``:`` holds no credentials and is shown as typed.
 
-    >>> mask_whole("postgresql://u:pa:ss/w@rd@db:5432/x"), mask_whole("no url at all")
-    ('postgresql://***@db:5432/x', '***')
+    >>> mask_whole("postgresql://u:pa:ss/w@rd@db:5432/x"), mask_whole("postgresql//u:pa:ss@w@h/x")
+    ('postgresql://***@db:5432/x', 'postgresql//u:***@h/x')
+    >>> mask_whole("not a url at all")
+    'not a url at all'
     """
     text = scrub(text)
     scheme, sep, rest = text.partition("://")
-    if not sep or not re.fullmatch(r"[A-Za-z][\w+.-]*", scheme):
-        return "***"
     at = rest.rfind("@")
-    return f"{scheme}://***@{rest[at + 1:]}" if at >= 0 else f"{scheme}://{rest}"
+    if sep and re.fullmatch(r"[A-Za-z][\w+.-]*", scheme):
+        return f"{scheme}://***@{rest[at + 1:]}" if at >= 0 else f"{scheme}://{rest}"
+    colon, at = text.find(":"), text.rfind("@")
+    if 0 <= colon < at:
+        return f"{text[:colon + 1]}***{text[at:]}"
+    return "***" if at >= 0 else text
 
 
 def _expand(template: str) -> str:

@@ -150,17 +150,24 @@ class Decomposition:
 
 
 def validate(decomposition: Decomposition, source: str = "decomposition") -> Decomposition:
-    """Reject a decomposition that places one table in two services, or names a service what no
-    schema may be called (a hand edit gone wrong: see :func:`workbench.names.check_service_name`)."""
+    """Reject a decomposition that places one table in two services (a hand edit gone wrong)."""
     seen: dict[str, str] = {}
     for name, svc in decomposition.services.items():
-        check_service_name(name, source)
         if not isinstance(svc.tables, list):
             raise ArtifactError(f"{source}: service {name!r} has no tables list")
         for t in svc.tables:
             if t in seen and seen[t] != name:
                 raise ArtifactError(f"{source}: table {t!r} is in two services, {seen[t]!r} and {name!r}")
             seen[t] = name
+    return decomposition
+
+
+def check_names(decomposition: Decomposition, source: str = "decomposition") -> Decomposition:
+    """Reject a service named what no schema may be called (see :func:`workbench.names.check_service_name`):
+    checked where a decomposition is read, written, or designed from, since its names become schema
+    names, folders and text in generated code; an in-memory one scored as a comparison is not."""
+    for name in decomposition.services:
+        check_service_name(name, source)
     return decomposition
 
 
@@ -187,12 +194,12 @@ def load_decomposition(path: str | Path) -> Decomposition:
         decomposition = serde.from_dict(Decomposition, data)
     except ArtifactError as exc:
         raise ArtifactError(f"{path}: {exc}") from None
-    return validate(decomposition, str(path))
+    return check_names(validate(decomposition, str(path)), str(path))
 
 
 def to_data(decomposition: Decomposition) -> dict[str, Any]:
     """Plain data for YAML/JSON, services first and empty details left out so the file reads well."""
-    data = serde.to_dict(validate(decomposition))
+    data = serde.to_dict(check_names(validate(decomposition)))
     for svc in data["services"].values():
         for key in ("replicated", "context"):
             if not svc.get(key):

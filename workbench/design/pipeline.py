@@ -10,7 +10,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from workbench.decompose.model import Decomposition, validate
+from workbench.decompose.model import Decomposition, check_names, validate
 from workbench.design.dependencies import Boundaries, Usage, catalog
 from workbench.design.mechanisms import Rules
 from workbench.design.model import LEGACY, Dependency, Design, Projection, Reference, Saga, ServiceDesign, TargetTable
@@ -369,7 +369,7 @@ def design(schema: Schema, decomposition: Decomposition, workload: Workload | No
     ArtifactError
         When the decomposition names a table the schema lacks, or places a table twice.
     """
-    validate(decomposition)
+    check_names(validate(decomposition))
     keys = {t.key for t in schema.tables}
     unknown = sorted(t for t in decomposition.assignment() if t not in keys)
     if unknown:
