@@ -255,8 +255,8 @@ def test_report_page_shows_names_as_text() -> None:
 
     frame = pd.DataFrame({"table": [HOSTILE_TABLE], "service": ["sales"]})
     cell = nbformat.v4.new_code_cell("x", outputs=[
-        nbformat.v4.new_output("display_data", {"text/markdown": f"- **{md_text(HOSTILE_TABLE)}** "
-                                                                 f"({md_code(PAYLOAD)})\n\n{md_fence(PAYLOAD, 'sql')}"}),
+        nbformat.v4.new_output("display_data", {
+            "text/markdown": f"- **{md_text(HOSTILE_TABLE)}** ({md_code(PAYLOAD)})\n\n{md_fence(PAYLOAD, 'sql')}"}),
         nbformat.v4.new_output("execute_result", {"text/html": frame.to_html(), "text/plain": str(frame)},
                                execution_count=1),
         nbformat.v4.new_output("stream", name="stdout", text=PAYLOAD + "\n"),

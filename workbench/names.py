@@ -168,15 +168,18 @@ def target_name_problem(name: str, dialect: str, kind: str = "table") -> str | N
 
     >>> target_name_problem("x" * 64, "postgresql"), target_name_problem("x" * 64, "mysql")
     ('is 64 bytes long: PostgreSQL keeps 63 bytes of a name (it would cut it silently)', None)
-    >>> target_name_problem("note ", "mysql"), target_name_problem("😀", "mysql")
-    ("ends with white space (' '), which MariaDB/MySQL refuse", "holds '😀', beyond what MariaDB/MySQL allow in a name (U+FFFF)")
+    >>> target_name_problem("note ", "mysql")
+    "ends with white space (' '), which MariaDB/MySQL refuse"
+    >>> target_name_problem("😀", "mysql")
+    "holds '😀', beyond what MariaDB/MySQL allow in a name (U+FFFF)"
     """
     if "\x00" in name:
         return "holds a NUL character"
     if not name:
         return "is empty"
     if dialect == "postgresql" and len(name.encode("utf-8")) > 63:
-        return f"is {len(name.encode('utf-8'))} bytes long: PostgreSQL keeps 63 bytes of a name (it would cut it silently)"
+        size = len(name.encode("utf-8"))
+        return f"is {size} bytes long: PostgreSQL keeps 63 bytes of a name (it would cut it silently)"
     if dialect == "mysql":
         if len(name) > 64:
             return f"is {len(name)} characters long: MariaDB/MySQL allow 64"
