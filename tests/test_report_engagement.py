@@ -106,10 +106,10 @@ def test_malformed_settings_are_named(tmp_path: Path, text: str, error: str) -> 
 def test_choices_leave_unset_settings_to_the_notebooks() -> None:
     assert {c.setting for c in choices(Engagement())} == {"client", "engagement"}
     given = {c.setting: c.names for c in choices(Engagement(
-        decomposition=DecomposeOptions(method="leiden", weights={"fk": 1}), target_dialect="oracle",
+        decomposition=DecomposeOptions(method="louvain", weights={"fk": 1}), target_dialect="oracle",
         workload=LogSources(logs=["/x.csv"], format="jsonl")), schemas=["s"])}  # fmt: skip
-    options = {"method": "leiden", "weights": {"fk": 1}}
-    assert given["decomposition.method"] == {"method": "leiden", "options": options}
+    options = {"method": "louvain", "weights": {"fk": 1}}
+    assert given["decomposition.method"] == {"method": "louvain", "options": options}
     assert given["decomposition.weights"] == {"weights": {"fk": 1}, "options": options}
     assert given["target_dialect"] == {"target_dialect": "oracle", "dialect": "oracle", "dialects": ["oracle"]}
     assert given["workload.logs"] == {"workload_logs": ["/x.csv"]} and given["database.schemas"] == {"schemas": ["s"]}

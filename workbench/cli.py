@@ -421,7 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workload", help="workload.json written by the workload stage")
     from workbench.decompose.cluster import METHODS as _METHODS
 
-    p.add_argument("--method", default="louvain", choices=list(_METHODS))
+    p.add_argument("--method", default="leiden", choices=list(_METHODS))
     size = p.add_mutually_exclusive_group()
     size.add_argument(
         "--resolution",

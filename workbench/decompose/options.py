@@ -35,7 +35,8 @@ class DecomposeOptions:
 
     Attributes
     ----------
-    method : clustering method, a key of :data:`workbench.decompose.cluster.METHODS`.
+    method : clustering method, a key of :data:`workbench.decompose.cluster.METHODS`; Leiden by
+        default (Louvain's communities can be internally disconnected; Leiden's cannot).
     resolution : granularity (higher: more, smaller services); None: read from the schema.
     services : exactly this many clustered services (the reference-data and platform services,
         when there are such tables, come on top, and the result says so); overrides ``resolution``.
@@ -52,7 +53,7 @@ class DecomposeOptions:
         readers; ``owner``: each lookup owned by the service most tied to it.
     """
 
-    method: str = "louvain"
+    method: str = "leiden"
     resolution: float | None = None
     services: int | None = None
     weights: dict[str, float] = field(default_factory=dict)

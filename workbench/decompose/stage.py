@@ -127,7 +127,8 @@ def run(db_url: str, out_dir: str | Path, options: DecomposeOptions | None = Non
     comparison = pd.DataFrame(rows)
 
     res, services = opts.resolution, opts.services
-    grid = sorted(set(sweep_resolutions or DEFAULT_RESOLUTIONS) | set(RESOLUTION_GRID) | ({res} if res else set()))
+    used = d.parameters["resolution"]
+    grid = sorted(set(sweep_resolutions or DEFAULT_RESOLUTIONS) | set(RESOLUTION_GRID) | {used})
     frame = sweep(found.schema, found.workload, opts, resolutions=grid, truth=found.truth, progress=False) \
         if services is None else \
         sweep(found.schema, found.workload, opts, services=range(max(2, services - 4), services + 5),
