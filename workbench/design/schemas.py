@@ -16,6 +16,7 @@ from sqlglot import exp, parse_one
 from sqlglot.errors import SqlglotError
 
 from workbench.design.model import Design, Reference, ServiceDesign, TargetTable
+from workbench.design.objectnames import unique_name
 from workbench.design.sqltypes import SQLGLOT_DIALECTS, to_sqlalchemy
 from workbench.errors import WorkbenchError
 
@@ -108,9 +109,16 @@ def _comment(existing: str | None, refs: list[Reference], column: str) -> str | 
     return " | ".join(parts) if parts else None
 
 
-def table(tt: TargetTable, metadata: sa.MetaData, service: ServiceDesign, source_dialect: str, target: str) -> sa.Table:
-    """The SQLAlchemy table for one target table of ``service`` in ``target``'s terms."""
+def table(tt: TargetTable, metadata: sa.MetaData, service: ServiceDesign, source_dialect: str, target: str,
+          taken: set[str] | None = None) -> sa.Table:
+    """The SQLAlchemy table for one target table of ``service`` in ``target``'s terms.
+
+    ``taken`` holds the index and constraint names already used in the service's namespace (see
+    :func:`~workbench.design.objectnames.unique_name`); every one this table declares is named
+    explicitly, unique among them and within the target's length limit.
+    """
     t = tt.table
+    taken = set() if taken is None else taken
     schema = service.namespace if target in QUALIFIED else None
     key_columns = set(t.primary_key) | {c for u in t.unique_constraints for c in u.columns} | \
         {c for i in t.indexes for c in i.columns} | {c for fk in t.foreign_keys for c in fk.columns}
@@ -127,18 +135,20 @@ def table(tt: TargetTable, metadata: sa.MetaData, service: ServiceDesign, source
     if t.primary_key:
         constraints.append(sa.PrimaryKeyConstraint(*t.primary_key))
     for u in t.unique_constraints:
-        constraints.append(sa.UniqueConstraint(*u.columns, name=u.name))
+        name = unique_name(u.name or f"uq_{t.name}_{'_'.join(u.columns)}", target, taken, table=t.name)
+        constraints.append(sa.UniqueConstraint(*u.columns, name=name))
     for fk in t.foreign_keys:
         prefix = f"{schema}." if schema else ""
+        name = unique_name(fk.name or f"fk_{t.name}_{'_'.join(fk.columns)}", target, taken, table=t.name)
         constraints.append(sa.ForeignKeyConstraint(
-            fk.columns, [f"{prefix}{fk.referred_table}.{c}" for c in fk.referred_columns], name=fk.name,
+            fk.columns, [f"{prefix}{fk.referred_table}.{c}" for c in fk.referred_columns], name=name,
             ondelete=fk.on_delete, onupdate=fk.on_update))
     result = sa.Table(t.name, metadata, *columns, *constraints, schema=schema, comment=t.comment)
     names = {c.name for c in t.columns}
-    for i, ix in enumerate(t.indexes):
+    for ix in t.indexes:
         if not ix.columns or any(c not in names for c in ix.columns):
             continue  # an expression index: the service recreates it if it still needs it
-        name = ix.name or f"ix_{t.name}_{'_'.join(ix.columns)}"[:60] or f"ix_{t.name}_{i}"
+        name = unique_name(ix.name or f"ix_{t.name}_{'_'.join(ix.columns)}", target, taken, table=t.name)
         sa.Index(name, *(result.c[c] for c in ix.columns), unique=ix.unique)
     return result
 
@@ -148,6 +158,7 @@ def service_metadata(design: Design, service: str, dialect: str) -> sa.MetaData:
     dialect = check_dialect(dialect)
     svc = design.service(service)
     metadata = sa.MetaData()
+    taken = {tt.table.name for tt in svc.tables}  # PostgreSQL, SQLite, Oracle: tables and indexes share names
     for tt in svc.tables:
-        table(tt, metadata, svc, design.source_dialect, dialect)
+        table(tt, metadata, svc, design.source_dialect, dialect, taken)
     return metadata
