@@ -104,3 +104,26 @@ def test_sqlite_triggers_and_generated_columns(tmp_path: Path) -> None:
 def test_the_new_facts_round_trip_through_schema_json(pg: Schema, my: Schema, tmp_path: Path) -> None:
     for s in (pg, my):
         assert serde.load(Schema, serde.save(s, tmp_path / "schema.json")) == s
+
+
+def test_the_assessment_lists_logic_and_storage(pg: Schema, my: Schema) -> None:
+    from workbench.assess.logic import objects_frame, partitions_frame
+    from workbench.assess.narrative import narrative
+
+    frame = objects_frame(pg)
+    kinds = dict(zip(frame["name"], frame["kind"], strict=True))
+    assert kinds["film.film_fulltext_trigger"] == "trigger" and kinds["customer_spend"] == "materialized view"
+    assert kinds["mpaa_rating"] == "enum" and kinds["year"] == "domain" and kinds["payment"] == "partitioned table"
+    assert kinds["film.title_key"] == "generated column" and kinds["payment.payment_id"] == "sequence default"
+    spend = frame[frame["name"] == "customer_spend"].iloc[0]
+    assert spend["tables"] == "address, city, country, customer, payment" and "not populated" in spend["detail"]
+    assert list(partitions_frame(pg)["partition"]) == ["payment_p2022_01", "payment_p2022_02", "payment_p2022_03"]
+    text = narrative(pg)
+    assert "3 triggers, 2 functions, 1 procedure and 2 materialized views" in text
+    assert "1 partitioned table (payment) moves as one table" in text
+
+    frame = objects_frame(my)
+    kinds = dict(zip(frame["name"], frame["kind"], strict=True))
+    assert kinds["film.rating"] == kinds["film.special_features"] == "enum or set column"
+    assert kinds["customer.last_update"] == "on update default" and kinds["rental_log.log_id"] == "identity column"
+    assert kinds["rental.rental_logged"] == "trigger" and kinds["rental_log"] == "partitioned table"
