@@ -210,6 +210,9 @@ class Projection:
     events : event types (``service:type``) that keep it current.
     rows_estimate : about how many rows it holds.
     notes : what the fill leaves out (request-time filters, unresolvable joins).
+    source_query : for a read model of a materialized view that holds no rows in the legacy database
+        (created ``WITH NO DATA``, which a read-only session cannot refresh): the view's own query, which
+        the fill reads instead, in the legacy dialect; None otherwise.
     """
 
     name: str
@@ -223,6 +226,7 @@ class Projection:
     events: list[str] = field(default_factory=list)
     rows_estimate: int | None = None
     notes: list[str] = field(default_factory=list)
+    source_query: str | None = None
 
 
 @dataclass
