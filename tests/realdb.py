@@ -416,7 +416,7 @@ INSERTS: dict[str, dict[str, str]] = {
         "language": "INSERT INTO {t} (name) VALUES ('Esperanto')",
         "category": "INSERT INTO {t} (name) VALUES ('Documentary')",
         "film": "INSERT INTO {t} (title, description, language_id, rating) VALUES ('New film', 'Fresh', 1, 'PG')",
-        "film_category": "INSERT INTO {t} (film_id, category_id) VALUES (1, 1), (1, 2)",
+        "film_category": "INSERT INTO {t} (film_id, category_id) VALUES (2, 1)",
         "country": "INSERT INTO {t} (country) VALUES ('New country')",
         "city": "INSERT INTO {t} (city, country_id) VALUES ('New city', 1)",
         "address": "INSERT INTO {t} (address, city_id, phone) VALUES ('1 New Street', 1, '555')",

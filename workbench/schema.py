@@ -70,11 +70,16 @@ class ForeignKey:
 
 @dataclass
 class Index:
-    """An index; ``columns`` holds expression text for expression indexes."""
+    """An index; ``columns`` holds expression text for expression indexes.
+
+    ``method`` names an access method other than the default B-tree: PostgreSQL's ``gist``,
+    ``gin``, ``brin``, ``hash``...; MySQL's ``FULLTEXT`` or ``SPATIAL``.
+    """
 
     name: str | None
     columns: list[str]
     unique: bool = False
+    method: str | None = None
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Any
 from workbench import serde
 from workbench.assess.lint.finding import Finding
 from workbench.errors import NotFoundError
-from workbench.schema import Table
+from workbench.schema import Table, UserType
 
 LEGACY = "(legacy)"
 """Pseudo-service name for tables the decomposition placed nowhere (unassigned or excluded)."""
@@ -272,6 +272,38 @@ class Saga:
 
 
 @dataclass
+class LogicItem:
+    """Business logic the legacy database runs itself (a trigger, a stored routine, a materialized view),
+    assigned to the service(s) whose tables it touches, and what to do with it.
+
+    Attributes
+    ----------
+    kind : ``trigger``, ``function``, ``procedure`` or ``materialized view``.
+    name : its key in the legacy schema (a trigger: ``table.trigger``).
+    tables : the legacy tables it touches (a materialized view: reads).
+    services : the services owning those tables, sorted (``(legacy)`` for tables no service owns).
+    action : the work to do, one sentence.
+    recreate_in : services whose schema gets it from ``workbench migrate`` when the target has the
+        source's dialect (it touches only that service's tables, or none at all).
+    definition : its ``CREATE`` statement as the legacy database gives it.
+    function : for a trigger, the routine it runs (its key), where it runs one.
+    arguments : for a routine, its argument list (to name it in ``ALTER FUNCTION``).
+    table : for a trigger, the legacy table it fires on.
+    """
+
+    kind: str
+    name: str
+    tables: list[str] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)
+    action: str = ""
+    recreate_in: list[str] = field(default_factory=list)
+    definition: str = ""
+    function: str | None = None
+    arguments: str = ""
+    table: str | None = None
+
+
+@dataclass
 class Design:
     """The target design: the artifact ``design/design.json`` of the Design stage.
 
@@ -286,6 +318,9 @@ class Design:
     rules : the decision thresholds used (see :class:`workbench.design.mechanisms.Rules`).
     statements, transactions : totals of the workload used (0 without one).
     notes : design-wide remarks (approximated types, skipped objects).
+    types : the legacy enums and domains the services' columns use (created in each service's schema
+        when the target has the source's dialect; mapped to their base or a string elsewhere).
+    logic : the legacy triggers, routines and materialized views, each assigned and with its work to do.
     """
 
     source: str
@@ -300,6 +335,8 @@ class Design:
     statements: int = 0
     transactions: int = 0
     notes: list[str] = field(default_factory=list)
+    types: list[UserType] = field(default_factory=list)
+    logic: list[LogicItem] = field(default_factory=list)
 
     def service(self, name: str) -> ServiceDesign:
         """The service called ``name``; :class:`NotFoundError` naming it otherwise."""

@@ -51,6 +51,13 @@ def _index_columns(ix: Mapping[str, Any]) -> list[str]:
     return [name if name is not None else str(expressions[i]) for i, name in enumerate(names)] or expressions
 
 
+def _index_method(ix: Mapping[str, Any]) -> str | None:
+    """An index's access method when not the default B-tree (PostgreSQL ``USING``, MySQL ``FULLTEXT``)."""
+    options = ix.get("dialect_options") or {}
+    method = options.get("postgresql_using") or options.get("mysql_prefix")
+    return str(method) if method and str(method).lower() != "btree" else None
+
+
 def _identity(column: Mapping[str, Any], dialect: Dialect) -> str | None:
     """How the database numbers a reflected column: an identity's kind, MySQL's ``auto_increment``."""
     identity = column.get("identity")
@@ -146,7 +153,7 @@ def read(
                 uq = [UniqueConstraint(u.get("name"), list(u["column_names"])) for u in uniques.get(key, [])]
                 backing = {u.get("duplicates_index") for u in uniques.get(key, [])} - {None}
                 ix = [
-                    Index(i.get("name"), _index_columns(i), bool(i.get("unique")))
+                    Index(i.get("name"), _index_columns(i), bool(i.get("unique")), _index_method(i))
                     for i in indexes.get(key, [])
                     if not i.get("duplicates_constraint") and i.get("name") not in backing
                 ]

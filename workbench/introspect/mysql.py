@@ -51,7 +51,7 @@ _COLUMNS = _query(
 )
 _COLLATIONS = sa.text("SELECT COLLATION_NAME, CHARACTER_SET_NAME, IS_DEFAULT FROM information_schema.COLLATIONS")
 _STATISTICS = (
-    "SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, {expression} "
+    "SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, {expression}, INDEX_TYPE "
     "FROM information_schema.STATISTICS WHERE TABLE_SCHEMA IN :schemas "
     "ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"
 )
@@ -199,14 +199,15 @@ def read(conn: Connection, schemas: list[str], default: str | None) -> list[Tabl
                 )
             )
 
-    index_rows: dict[tuple[str, str, str], tuple[bool, list[str]]] = {}
+    index_rows: dict[tuple[str, str, str], tuple[bool, list[str], str | None]] = {}
     # MySQL 8 keeps functional index parts in STATISTICS.EXPRESSION; MariaDB has no such indexes.
     functional = not getattr(dialect, "is_mariadb", False) and (dialect.server_version_info or (0,)) >= (8, 0, 13)
     statistics = _query(_STATISTICS.format(expression="EXPRESSION" if functional else "NULL"))
-    for schema, tname, iname, non_unique, cname, expression in conn.execute(statistics, params).all():
-        entry = index_rows.setdefault((schema, tname, iname), (not int(non_unique), []))
+    for schema, tname, iname, non_unique, cname, expression, itype in conn.execute(statistics, params).all():
+        method = _str(itype) if _str(itype) in ("FULLTEXT", "SPATIAL") else None
+        entry = index_rows.setdefault((schema, tname, iname), (not int(non_unique), [], method))
         entry[1].append(cname if cname is not None else (_str(expression) or ""))
-    for (schema, tname, iname), (unique, cols) in index_rows.items():
+    for (schema, tname, iname), (unique, cols, method) in index_rows.items():
         table = tables.get((schema, tname))
         if table is None:
             continue
@@ -215,7 +216,7 @@ def read(conn: Connection, schemas: list[str], default: str | None) -> list[Tabl
         elif unique:  # a unique key is a constraint in MySQL, as the Inspector reports it
             table.unique_constraints.append(UniqueConstraint(iname, cols))
         else:
-            table.indexes.append(Index(iname, cols, False))
+            table.indexes.append(Index(iname, cols, False, method))
 
     fks: dict[tuple[str, str, str], ForeignKey] = {}
     fk_rows = conn.execute(_FOREIGN_KEYS, params).all()

@@ -99,7 +99,7 @@ _CONSTRAINTS = sa.text(
 # Indexes that back no constraint (those are primary keys and unique constraints already).
 _INDEXES = sa.text(
     """
-    SELECT i.indrelid, ic.relname, i.indisunique,
+    SELECT i.indrelid, ic.relname, i.indisunique, NULLIF(am.amname, 'btree'),
            ARRAY(SELECT CASE WHEN k.num = 0 THEN pg_catalog.pg_get_indexdef(i.indexrelid, k.ord::int, true)
                              ELSE a.attname::text END
                  FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(num, ord)
@@ -107,6 +107,7 @@ _INDEXES = sa.text(
                  WHERE k.ord <= i.indnkeyatts ORDER BY k.ord)
     FROM pg_catalog.pg_index i
     JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+    JOIN pg_catalog.pg_am am ON am.oid = ic.relam
     JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE NOT i.indisprimary AND n.nspname = ANY(:schemas)
@@ -276,10 +277,10 @@ def read(conn: Connection, schemas: list[str], default: str | None) -> list[Tabl
                 )  # fmt: skip
             )
 
-    for oid, name, unique, elements in conn.execute(_INDEXES, params).all():
+    for oid, name, unique, method, elements in conn.execute(_INDEXES, params).all():
         table = tables.get(oid)
         if table is not None:
-            table.indexes.append(Index(name, list(elements), bool(unique)))
+            table.indexes.append(Index(name, list(elements), bool(unique), method))
     return list(tables.values())
 
 
