@@ -33,13 +33,16 @@ _KEY_TEXT_LIMIT = {"mysql": 255, "mssql": 450, "oracle": 1000}
 """Indexed text must have a bounded length on these targets; 255 characters x 4 bytes fits MySQL's key limit."""
 
 
+_CANONICAL = {"mariadb": "mysql", "postgres": "postgresql", "sqlserver": "mssql"}
+
+
 def check_dialect(name: str) -> str:
     """The canonical target dialect name; :class:`WorkbenchError` naming the bad one otherwise.
 
     >>> check_dialect("mariadb"), check_dialect("PostgreSQL")
     ('mysql', 'postgresql')
     """
-    canonical = {"mariadb": "mysql", "postgres": "postgresql", "sqlserver": "mssql"}.get(name.lower(), name.lower())
+    canonical = _CANONICAL.get(name.lower(), name.lower())
     if canonical not in DIALECTS:
         raise WorkbenchError(f"unknown target dialect {name!r} (known: {', '.join(DIALECTS)})")
     return canonical
@@ -103,10 +106,13 @@ NATIVE = ("postgresql", "mysql")
 def same_dialect(source: str, target: str) -> bool:
     """Whether a design from a ``source`` database keeps what the source had on ``target``.
 
-    >>> same_dialect("mysql", "mariadb"), same_dialect("postgresql", "mysql")
-    (True, False)
+    >>> same_dialect("mysql", "mariadb"), same_dialect("postgresql", "mysql"), same_dialect("snowflake", "mysql")
+    (True, False, False)
     """
-    return check_dialect(source) == check_dialect(target)
+    def canonical(name: str) -> str:  # any source a SQLAlchemy dialect reads, not only the design's targets
+        return _CANONICAL.get(name.lower(), name.lower())
+
+    return canonical(source) == canonical(target)
 
 
 class NativeType(sa.types.UserDefinedType[object]):
