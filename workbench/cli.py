@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -357,7 +358,7 @@ def _cmd_advise(args: argparse.Namespace) -> None:
     from workbench import serde
     from workbench.operate import advise
 
-    design, _ = _design_arg(args.design, "")
+    design, _ = _design_arg(args.design, args.prefix)
     found = advise(design, _load_workload(args.workload), dialect=args.dialect, services=args.service or None,
                    min_calls=args.min_calls)
     if args.json:
@@ -542,6 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dialect", default="postgresql", help="dialect of the SQL written (default postgresql)")
     p.add_argument("--service", action="append", help="only this service (repeatable; default: all)")
     p.add_argument("--min-calls", type=int, default=10, help="calls a predicate needs before an index is advised")
+    p.add_argument("--prefix", default="", help="the namespace prefix the migration used")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_advise)
 
@@ -595,12 +597,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code = args.func(args)
+        sys.stdout.flush()  # inside the try: a reader gone early shows here, not at interpreter exit
     except WorkbenchError as exc:
         print(f"workbench: error: {scrub(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("workbench: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader stopped early (`workbench monitor | head`): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not fail again
+        return 141  # 128 + SIGPIPE, as a program killed by the broken pipe reports it
     return int(code or 0)
 
 

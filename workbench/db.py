@@ -58,8 +58,8 @@ def resolve_url(url: str | URL) -> URL:
     or, when the URL has none, from ``WORKBENCH_DB_PASSWORD``; either way nothing secret has to be
     typed into a notebook or an engagement file.
 
-    >>> resolve_url("sqlite:///x.db").get_backend_name()
-    'sqlite'
+    >>> resolve_url("sqlite:///x.db").get_backend_name(), resolve_url("postgres://app@db/x").drivername
+    ('sqlite', 'postgresql')
     """
     if isinstance(url, URL):
         parsed = url
@@ -78,6 +78,8 @@ def resolve_url(url: str | URL) -> URL:
             # malformed text defeats the URL pattern
             shown = _LOOSE_PASSWORD.sub(":***@", scrub(original))
             raise BadURLError(f"not a database URL: {shown!r} (expected e.g. postgresql://user@host/db)") from None
+    if parsed.drivername.split("+")[0] == "postgres":  # libpq's and Heroku's spelling; SQLAlchemy wants postgresql
+        parsed = parsed.set(drivername="postgresql" + parsed.drivername[len("postgres"):])
     if parsed.password is None and os.environ.get(PASSWORD_ENV) and parsed.get_backend_name() != "sqlite":
         parsed = parsed.set(password=os.environ[PASSWORD_ENV])
     _register_secret(parsed.password if isinstance(parsed.password, str) else None)

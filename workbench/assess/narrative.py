@@ -158,6 +158,9 @@ def pros_and_cons(
             f"{_verb(len(stats.self_references), 'holds a hierarchy that', 'hold hierarchies that')} must move whole "
             f"and {_verb(len(stats.self_references), 'is', 'are')} read with recursive queries."
         )
+    from workbench.assess.logic import logic_sentences
+
+    cons += logic_sentences(schema)
     if figures.largest_tables and figures.rows:
         top = [(k, r) for k, r in figures.largest_tables[:3] if r > 0]
         share_rows = _pct(sum(r for _, r in top), figures.rows)

@@ -15,7 +15,7 @@ from typing import Any
 from workbench import serde
 from workbench.assess.lint.finding import Finding
 from workbench.errors import NotFoundError
-from workbench.schema import Table
+from workbench.schema import Table, UserType
 
 LEGACY = "(legacy)"
 """Pseudo-service name for tables the decomposition placed nowhere (unassigned or excluded)."""
@@ -210,6 +210,9 @@ class Projection:
     events : event types (``service:type``) that keep it current.
     rows_estimate : about how many rows it holds.
     notes : what the fill leaves out (request-time filters, unresolvable joins).
+    source_query : for a read model of a materialized view that holds no rows in the legacy database
+        (created ``WITH NO DATA``, which a read-only session cannot refresh): the view's own query, which
+        the fill reads instead, in the legacy dialect; None otherwise.
     """
 
     name: str
@@ -223,6 +226,7 @@ class Projection:
     events: list[str] = field(default_factory=list)
     rows_estimate: int | None = None
     notes: list[str] = field(default_factory=list)
+    source_query: str | None = None
 
 
 @dataclass
@@ -268,6 +272,38 @@ class Saga:
 
 
 @dataclass
+class LogicItem:
+    """Business logic the legacy database runs itself (a trigger, a stored routine, a materialized view),
+    assigned to the service(s) whose tables it touches, and what to do with it.
+
+    Attributes
+    ----------
+    kind : ``trigger``, ``function``, ``procedure`` or ``materialized view``.
+    name : its key in the legacy schema (a trigger: ``table.trigger``).
+    tables : the legacy tables it touches (a materialized view: reads).
+    services : the services owning those tables, sorted (``(legacy)`` for tables no service owns).
+    action : the work to do, one sentence.
+    recreate_in : services whose schema gets it from ``workbench migrate`` when the target has the
+        source's dialect (it touches only that service's tables, or none at all).
+    definition : its ``CREATE`` statement as the legacy database gives it.
+    function : for a trigger, the routine it runs (its key), where it runs one.
+    arguments : for a routine, its argument list (to name it in ``ALTER FUNCTION``).
+    table : for a trigger, the legacy table it fires on.
+    """
+
+    kind: str
+    name: str
+    tables: list[str] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)
+    action: str = ""
+    recreate_in: list[str] = field(default_factory=list)
+    definition: str = ""
+    function: str | None = None
+    arguments: str = ""
+    table: str | None = None
+
+
+@dataclass
 class Design:
     """The target design: the artifact ``design/design.json`` of the Design stage.
 
@@ -282,6 +318,9 @@ class Design:
     rules : the decision thresholds used (see :class:`workbench.design.mechanisms.Rules`).
     statements, transactions : totals of the workload used (0 without one).
     notes : design-wide remarks (approximated types, skipped objects).
+    types : the legacy enums and domains the services' columns use (created in each service's schema
+        when the target has the source's dialect; mapped to their base or a string elsewhere).
+    logic : the legacy triggers, routines and materialized views, each assigned and with its work to do.
     """
 
     source: str
@@ -296,6 +335,8 @@ class Design:
     statements: int = 0
     transactions: int = 0
     notes: list[str] = field(default_factory=list)
+    types: list[UserType] = field(default_factory=list)
+    logic: list[LogicItem] = field(default_factory=list)
 
     def service(self, name: str) -> ServiceDesign:
         """The service called ``name``; :class:`NotFoundError` naming it otherwise."""

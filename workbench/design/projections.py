@@ -281,6 +281,10 @@ def from_view(name: str, service: str, dependency: str, view: Table, shape: Quer
     rows = driving.row_count if driving is not None else None
     projection = Projection(name=name, service=service, dependency=dependency, driving=view.key, joins=steps,
                             columns=columns, key=key, rows_estimate=rows, notes=notes)
+    if view.materialized and view.populated is False and view.definition:
+        projection.source_query = view.definition.strip().rstrip(";").strip()
+        notes.append("the materialized view holds no rows in the legacy database (created WITH NO DATA): the fill "
+                     "runs its query instead of reading it")
     projection.fill_sql = fill_sql(projection, schema.dialect)
     return projection, _table(name, columns, key, nullable, [])
 
@@ -340,10 +344,14 @@ def fill_select(projection: Projection, dialect: str | None = None) -> sa.Select
             for alias, col in _extra_columns(sql):
                 if alias in needed:
                     needed[alias].add(col)
-    tables = {
+    tables: dict[str, sa.FromClause] = {
         s.alias: sa.table(s.name, *(sa.column(c) for c in sorted(needed[s.alias])), schema=s.schema).alias(s.alias)
         for s in projection.joins
     }
+    if projection.source_query:  # a materialized view without rows: its query's rows, its columns in order
+        first = projection.joins[0]
+        tables[first.alias] = sa.text(projection.source_query).columns(
+            *(sa.column(c.column) for c in projection.columns if c.table == first.table)).subquery(first.alias)
 
     def ref(side: str) -> sa.ColumnElement[object]:
         alias, dot, col = side.partition(".")

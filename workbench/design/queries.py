@@ -18,6 +18,7 @@ from sqlglot import exp, parse_one
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import Scope, build_scope
 
+from workbench.design.exprtypes import result_type
 from workbench.design.sqltypes import SQLGLOT_DIALECTS
 from workbench.schema import Schema, Table
 
@@ -343,8 +344,9 @@ def view_outputs(definition: str, schema: Schema, dialect: str | None = None,
                  resolver: Resolver | None = None) -> tuple[list[Output], list[tuple[str, str]]]:
     """A view's output columns (with base column and type where sqlglot can tell) and its GROUP BY columns.
 
-    Types of computed columns (``COUNT(*)``, ``a - b``) come from sqlglot's type annotation, in
-    neutral SQL; ([], []) when the definition does not parse.
+    Types of computed columns (``COUNT(*)``, ``a - b``) come from sqlglot's type annotation, widened
+    where a result outgrows its inputs (:func:`workbench.design.exprtypes.result_type`), in neutral
+    SQL; ([], []) when the definition does not parse.
     """
     from sqlglot.optimizer.annotate_types import annotate_types
     from sqlglot.optimizer.qualify import qualify
@@ -369,9 +371,9 @@ def view_outputs(definition: str, schema: Schema, dialect: str | None = None,
         base = e.unalias()
         hit = _column_table(base, aliases, resolver) if isinstance(base, exp.Column) else None
         kind = None
-        if typed is not None and i < len(typed.expressions) and typed.expressions[i].type is not None:
-            dt = typed.expressions[i].type
-            kind = None if dt.this == exp.DataType.Type.UNKNOWN else dt.sql()
+        if typed is not None and i < len(typed.expressions):
+            dt = result_type(typed.expressions[i])  # aggregates and arithmetic widened: SUM(NUMERIC(5,2)) overflows it
+            kind = dt.sql() if dt is not None else None
         outputs.append(Output(name, hit[0] if hit else None, hit[1] if hit else None, kind))
     group = []
     for g in (select.args.get("group").expressions if select.args.get("group") else []):

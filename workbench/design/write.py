@@ -26,6 +26,7 @@ from workbench.design.ddl import script
 from workbench.design.frames import (
     dependencies_frame,
     events_frame,
+    logic_frame,
     markdown,
     mechanism_summary,
     projections_frame,
@@ -74,6 +75,12 @@ def _readme(design: Design, dialects: list[str]) -> str:
               "events: [events.csv](events.csv); sagas: [sagas.md](sagas.md).", ""]
     if design.projections:
         lines += ["## Read models", "", markdown(projections_frame(design).drop(columns=["notes"])), ""]
+    if design.logic:
+        lines += ["## Work to do: logic inside the legacy database", "",
+                  f"Triggers, stored routines and materialized views, assigned to the services whose tables they "
+                  f"touch. On a {design.source_dialect} target, `workbench migrate` recreates those in the "
+                  "'recreated in' column; the rest is work for the teams.", "",
+                  markdown(logic_frame(design)), ""]
     if design.unplaced:
         lines += ["## Tables no service owns", "", ", ".join(design.unplaced), ""]
     if design.notes:

@@ -21,8 +21,8 @@ import sqlglot
 import sqlglot.expressions as exp
 from sqlalchemy.engine import Connection, Dialect
 
-from workbench.introspect.common import ColumnKey, render_type
-from workbench.schema import Column, ForeignKey, Index, Table, UniqueConstraint
+from workbench.introspect.common import ColumnKey, render_type, tables_named, unwrap
+from workbench.schema import Column, Computed, ForeignKey, Index, Routine, Table, Trigger, UniqueConstraint, UserType
 
 _USER = "m.name NOT LIKE 'sqlite~_%' ESCAPE '~'"
 _OBJECTS = sa.text(
@@ -174,6 +174,24 @@ def _expression_columns(conn: Connection, names: list[str]) -> dict[str, list[st
     return out
 
 
+def _generated(sql: str) -> dict[str, str]:
+    """Generated columns' expressions in a ``CREATE TABLE`` text, by lower-cased column name.
+
+    >>> _generated("CREATE TABLE t (a INT, b INT GENERATED ALWAYS AS (a * 2) VIRTUAL, c TEXT AS (length('x,y')))")
+    {'b': 'a * 2', 'c': "LENGTH('x,y')"}
+    """
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except (sqlglot.errors.SqlglotError, ValueError):
+        return {}
+    out = {}
+    for column in tree.find_all(exp.ColumnDef):
+        for constraint in column.constraints:
+            if isinstance(constraint.kind, exp.ComputedColumnConstraint):
+                out[column.name.lower()] = unwrap(constraint.kind.this.sql("sqlite"))
+    return out
+
+
 def read(conn: Connection, schemas: list[str], default: str | None) -> list[Table]:
     """Tables and views of the ``main`` database in four catalog queries."""
     dialect = conn.dialect
@@ -186,6 +204,7 @@ def read(conn: Connection, schemas: list[str], default: str | None) -> list[Tabl
             tables[name].definition = sql
 
     pk_parts: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    generated: dict[str, dict[str, str]] = {}
     types: dict[tuple[str, int], str] = {}  # catalogs repeat a few declared types thousands of times
     views = [name for name, t in tables.items() if t.kind == "view"]
     for tname, cname, declared, notnull, dflt, pk, hidden in _column_rows(conn, views):
@@ -196,12 +215,18 @@ def read(conn: Connection, schemas: list[str], default: str | None) -> list[Tabl
             rendered = types[(declared, hidden)] = render_type(
                 _column_type(dialect, cname, declared or "", hidden), dialect, declared or ""
             )
+        computed = None
+        if hidden in (2, 3):  # generated: its expression lives only in the CREATE TABLE text
+            if tname not in generated:
+                generated[tname] = _generated(sqls.get(tname, ""))
+            computed = Computed(generated[tname].get(cname.lower(), ""), hidden == 3)
         tables[tname].columns.append(
             Column(
                 name=cname,
                 type=rendered,
                 nullable=not notnull,
                 default=None if dflt is None else str(dflt),
+                computed=computed,
             )
         )
         if pk:
@@ -250,7 +275,7 @@ def read(conn: Connection, schemas: list[str], default: str | None) -> list[Tabl
         else:
             exprs = expressions.get(iname)
             if exprs is not None and len(exprs) == len(names):
-                names = [n if cid >= 0 else exprs[i] for i, ((cid, _), n) in enumerate(zip(cols, names))]
+                names = [n if cid >= 0 else exprs[i] for i, ((cid, _), n) in enumerate(zip(cols, names, strict=True))]
             table.indexes.append(Index(iname, [str(n) for n in names], unique))
     return list(tables.values())
 
@@ -270,3 +295,21 @@ def stats(conn: Connection, tables: list[Table], default: str | None) -> None:
     for table in tables:
         table.size_bytes = sizes.get(table.name) if table.kind == "table" else None
 
+
+_TRIGGERS = sa.text(f"SELECT m.name, m.tbl_name, m.sql FROM main.sqlite_master m WHERE m.type = 'trigger' AND {_USER}")
+_TRIGGER_HEAD = re.compile(r"\bTRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:\"[^\"]*\"|\S+)\s+(BEFORE|AFTER|INSTEAD\s+OF)?\s*"
+                           r"(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+
+
+def logic(conn: Connection, tables: list[Table], schemas: list[str], default: str | None
+          ) -> tuple[list[UserType], list[Routine], list[Trigger]]:
+    """Triggers (SQLite has no stored routines and no named types)."""
+    base_tables = [t for t in tables if t.kind == "table"]
+    triggers = []
+    for name, table, sql in conn.execute(_TRIGGERS).all():
+        head = _TRIGGER_HEAD.search(sql or "")
+        timing = " ".join((head.group(1) or "BEFORE").upper().split()) if head else "BEFORE"
+        events = [head.group(2).upper()] if head else []
+        triggers.append(Trigger(name, table, timing, events, None, sql or "",
+                                sorted({table, *tables_named(sql or "", base_tables)})))
+    return [], [], triggers
