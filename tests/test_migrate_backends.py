@@ -164,7 +164,8 @@ def _killed_run(source: str, target: str, d: Design, services: list[str], chunk:
 
 @pytest.fixture(scope="module")
 def migrated(server: tuple[str, str], small_sample_path: Path, sample_design: Path) -> Migrated:
-    """Three services of the sample migrated through SIGKILLs (at least two, and one inside a table), then to the end."""
+    """Three services of the sample migrated through SIGKILLs (at least two, and one inside a table), then to the
+    end."""
     backend, target = server
     d = _prefixed(load_design(sample_design), backend, target)
     # the customers' service (FK cycle with addresses), the busiest table's, and a read model's

@@ -91,7 +91,8 @@ def _cmd_profile(args: argparse.Namespace) -> None:
 
 
 def _report_engagement(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """The engagement of ``workbench report``: --config, else --db, else the copy a render left in --out; flags override."""
+    """The engagement of ``workbench report``: --config, else --db, else the copy a render left in --out; flags
+    override."""
     import yaml
 
     from workbench import engagement as eng

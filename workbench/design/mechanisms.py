@@ -27,13 +27,19 @@ from typing import Any
 
 MECHANISMS: dict[str, str] = {
     "reference_by_id": "keep the id column, drop the FK; the owner publishes lifecycle events the holder reacts to",
-    "command_side_replica": "the consumer keeps a read-only copy of the few columns its writes validate against, fed by events",
-    "replicated_reference_data": "small, rarely changing data copied read-only into each consumer's schema, fed by events",
+    "command_side_replica": "the consumer keeps a read-only copy of the few columns its writes validate against, "
+                            "fed by events",
+    "replicated_reference_data": "small, rarely changing data copied read-only into each consumer's schema, "
+                                 "fed by events",
     "api_composition": "the consumer calls the providers' APIs and joins the (small) results in memory",
-    "cqrs_projection": "a read model in the consumer's schema, joined in advance and kept current by the providers' events",
-    "saga_choreography": "local transactions chained by events through each service's outbox; compensations undo on failure",
-    "saga_orchestration": "an orchestrator in the initiating service drives the participants' local transactions by commands",
-    "domain_events": "the other service only records the fact: an event from the initiator's outbox, consumed idempotently",
+    "cqrs_projection": "a read model in the consumer's schema, joined in advance and kept current by the providers' "
+                       "events",
+    "saga_choreography": "local transactions chained by events through each service's outbox; compensations undo "
+                         "on failure",
+    "saga_orchestration": "an orchestrator in the initiating service drives the participants' local transactions "
+                          "by commands",
+    "domain_events": "the other service only records the fact: an event from the initiator's outbox, consumed "
+                     "idempotently",
     "local_copy": "a cross-cutting table written in place by everyone: each service gets its own copy of it",
     "merge_services": "written together in most transactions: the coupling is too strong to split; merge the services",
 }

@@ -250,7 +250,7 @@ def read(conn: Connection, schemas: list[str], default: str | None) -> list[Tabl
         else:
             exprs = expressions.get(iname)
             if exprs is not None and len(exprs) == len(names):
-                names = [n if cid >= 0 else exprs[i] for i, ((cid, _), n) in enumerate(zip(cols, names))]
+                names = [n if cid >= 0 else exprs[i] for i, ((cid, _), n) in enumerate(zip(cols, names, strict=False))]
             table.indexes.append(Index(iname, [str(n) for n in names], unique))
     return list(tables.values())
 

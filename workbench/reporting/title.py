@@ -280,7 +280,8 @@ figure.chart { margin: 0; }
 figure.chart img { display: block; }
 figure.chart figcaption { font-size: 13px; font-weight: bold; color: #44515f; margin-bottom: 4px; }
 table.stages { border-collapse: collapse; width: 100%; font-size: 14px; }
-table.stages th, table.stages td { text-align: left; padding: 6px 10px; border-bottom: 1px solid #e3e8ee; vertical-align: top; }
+table.stages th, table.stages td { text-align: left; padding: 6px 10px; \
+border-bottom: 1px solid #e3e8ee; vertical-align: top; }
 .status { font-weight: bold; }
 .status-ok { color: #2f7d3b; } .status-failed { color: #b3261e; } .status-stale, .status-skipped { color: #9a6700; }
 .status-not-rendered, .status-not-available { color: #6a7785; }
@@ -360,7 +361,8 @@ def page(info: TitleInfo, rows: list[StageRow], figures: list[Figure], charts: l
 <h2>Files</h2>
 <ul class="files">{file_items}</ul>
 </section>
-<footer>Rendered by the schema-per-service workbench. Pages without code; the executed notebooks sit beside them.</footer>
+<footer>Rendered by the schema-per-service workbench. Pages without code; \
+the executed notebooks sit beside them.</footer>
 </main>
 </body>
 </html>

@@ -87,7 +87,8 @@ def customers(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
                 if when >= (closed or NOW):
                     break
             kinds = ("billing", "shipping") if (k == 0 and rng.random() < 0.25) else ("shipping",)
-            street = f"{rng.randint(1, 240)} {rng.choice(('Main', 'Station', 'Church', 'Park', 'Mill', 'Market', 'Garden'))} Street"
+            street = (f"{rng.randint(1, 240)} "
+                      f"{rng.choice(('Main', 'Station', 'Church', 'Park', 'Mill', 'Market', 'Garden'))} Street")
             postcode = f"{rng.randrange(10000, 99999)}"
             city = rng.choice(cities)
             for kind in kinds:

@@ -126,7 +126,8 @@ def _with_inline_indexes(ddl: str, table: sa.Table, dialect: sa.Dialect) -> str:
     """MariaDB: declare the indexes inside CREATE TABLE; each separate CREATE INDEX is a slow table rebuild."""
     prep = dialect.identifier_preparer
     clauses = [
-        f"{'UNIQUE ' if ix.unique else ''}INDEX {prep.quote(str(ix.name))} ({', '.join(prep.quote(c.name) for c in ix.columns)})"
+        f"{'UNIQUE ' if ix.unique else ''}INDEX {prep.quote(str(ix.name))} "
+        f"({', '.join(prep.quote(c.name) for c in ix.columns)})"
         for ix in sorted(table.indexes, key=lambda i: str(i.name))
     ]
     body = ddl.rstrip()

@@ -220,7 +220,9 @@ def analyze(template: str, dialect: str | None = None) -> StatementInfo:
     >>> info.kind, [str(t) for t in info.reads], [str(t) for t in info.writes]
     ('update', ['orders'], ['stock'])
     >>> analyze("WITH c AS (SELECT * FROM customers) SELECT * FROM c JOIN orders USING (id)").joins
-    [(TableRef(name='customers', schema=None, quoted=False, schema_quoted=False), TableRef(name='orders', schema=None, quoted=False, schema_quoted=False))]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [(TableRef(name='customers', schema=None, quoted=False, schema_quoted=False),
+      TableRef(name='orders', schema=None, quoted=False, schema_quoted=False))]
     """
     control = control_of(template)
     if len(template) > MAX_PARSE_CHARS:

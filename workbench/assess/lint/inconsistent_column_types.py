@@ -27,7 +27,7 @@ def inconsistent_column_types(schema: Schema, settings: LintSettings | None = No
             if name not in settings.generic_column_names:
                 uses[name].append((t.key, c.name, parse_type(c.type, schema.dialect)))
     found = []
-    for name, occurrences in sorted(uses.items()):
+    for _name, occurrences in sorted(uses.items()):
         counts = Counter(ct.canonical for _, _, ct in occurrences)
         if len(counts) < 2:
             continue
