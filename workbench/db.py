@@ -13,6 +13,7 @@ in this process is registered so :func:`scrub` can remove it from driver error m
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import string
@@ -184,3 +185,29 @@ def friendly_errors(url: str | URL) -> Iterator[None]:
             detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise ConnectError(f"cannot use {mask_url(url)}: {scrub(detail)}") from None
         raise
+
+
+SQLGLOT_DIALECTS: dict[str, str] = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite",
+                                    "mssql": "tsql", "oracle": "oracle"}  # fmt: skip
+"""SQLAlchemy backend names (as in ``schema.json`` and target dialects) -> sqlglot dialects."""
+
+
+@functools.lru_cache(maxsize=64)
+def sqlglot_dialect(name: str | None) -> str | None:
+    """The sqlglot dialect for a SQLAlchemy backend name (a sqlglot name is kept as it is).
+
+    None (sqlglot's generic SQL) for no name or one sqlglot does not know, rather than an error
+    at every parse.
+
+    >>> sqlglot_dialect("postgresql"), sqlglot_dialect("mssql"), sqlglot_dialect("postgres"), sqlglot_dialect(None)
+    ('postgres', 'tsql', 'postgres', None)
+    >>> sqlglot_dialect("no_such_backend") is None
+    True
+    """
+    if not name:
+        return None
+    if name in SQLGLOT_DIALECTS:
+        return SQLGLOT_DIALECTS[name]
+    from sqlglot.dialects.dialect import Dialect
+
+    return name if Dialect.get(name) is not None else None

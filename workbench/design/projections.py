@@ -24,6 +24,7 @@ from collections.abc import Callable, Collection, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from workbench.db import sqlglot_dialect
 from workbench.design.fanout import ONE, grain, links, segments
 from workbench.design.model import JoinStep, Projection, ProjectionColumn
 from workbench.design.queries import Join, QueryShape, Resolver, view_outputs
@@ -313,9 +314,7 @@ def _extra(sql: str, dialect: str | None) -> sa.TextClause:
     """A join predicate kept as neutral SQL, spelled for ``dialect`` by sqlglot."""
     from sqlglot import transpile
 
-    from workbench.design.sqltypes import SQLGLOT_DIALECTS
-
-    return sa.text(transpile(sql, write=SQLGLOT_DIALECTS.get(dialect or "", dialect))[0] if dialect else sql)
+    return sa.text(transpile(sql, write=sqlglot_dialect(dialect))[0] if dialect else sql)
 
 
 def fill_select(projection: Projection, dialect: str | None = None) -> sa.Select[tuple[object, ...]]:

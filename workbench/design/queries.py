@@ -18,7 +18,7 @@ from sqlglot import exp, parse_one
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import Scope, build_scope
 
-from workbench.design.sqltypes import SQLGLOT_DIALECTS
+from workbench.db import sqlglot_dialect
 from workbench.schema import Schema, Table
 
 
@@ -109,7 +109,7 @@ def parse_quietly(text: str, dialect: str | None) -> exp.Expression | None:
     level = logger.level
     logger.setLevel(logging.CRITICAL)  # unsupported syntax is expected in real logs: we just skip it
     try:
-        return parse_one(text, read=SQLGLOT_DIALECTS.get(dialect or "", dialect))
+        return parse_one(text, read=sqlglot_dialect(dialect))
     except (SqlglotError, ValueError, RecursionError):
         return None
     finally:
@@ -354,7 +354,7 @@ def view_outputs(definition: str, schema: Schema, dialect: str | None = None,
     if select is None:
         return [], []
     resolver = resolver or Resolver(schema)
-    read = SQLGLOT_DIALECTS.get(dialect or "", dialect)
+    read = sqlglot_dialect(dialect)
     try:
         mapping = _type_mapping(schema)
         typed = annotate_types(qualify(select.copy(), schema=mapping, dialect=read, validate_qualify_columns=False),

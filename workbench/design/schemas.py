@@ -15,8 +15,9 @@ from sqlalchemy.dialects import postgresql
 from sqlglot import exp, parse_one
 from sqlglot.errors import SqlglotError
 
+from workbench.db import sqlglot_dialect
 from workbench.design.model import Design, Reference, ServiceDesign, TargetTable
-from workbench.design.sqltypes import SQLGLOT_DIALECTS, to_sqlalchemy
+from workbench.design.sqltypes import to_sqlalchemy
 from workbench.errors import WorkbenchError
 
 DIALECTS = ("postgresql", "mysql", "sqlite", "mssql", "oracle")
@@ -60,7 +61,7 @@ def server_default(text: str | None, dialect: str | None, type_: sa.types.TypeEn
     if text is None or not text.strip():
         return None, None
     try:
-        node = parse_one(text, read=SQLGLOT_DIALECTS.get(dialect or "", dialect))
+        node = parse_one(text, read=sqlglot_dialect(dialect))
     except (SqlglotError, ValueError):
         node = None
     while isinstance(node, exp.Paren | exp.Cast):

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from tqdm import tqdm
 
-from workbench.db import mask_url
+from workbench.db import mask_url, sqlglot_dialect
 from workbench.schema import Schema
 from workbench.workload.extract import analyze, analyze_truncated
 from workbench.workload.model import ParseIssue, StatementTemplate, Transaction, Workload
@@ -28,10 +28,6 @@ from workbench.workload.transactions import TransactionGrouper
 SAMPLES_PER_ISSUE = 5
 RAW_CACHE_SIZE = 20_000
 """Raw statement texts remembered with their template (cleared when full: memory stays bounded)."""
-
-SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite",
-                    "mssql": "tsql", "oracle": "oracle"}  # fmt: skip
-"""SQLAlchemy backend names (as in ``schema.json``) -> sqlglot dialects."""
 
 
 class _Template:
@@ -247,15 +243,6 @@ class WorkloadBuilder:
         )
 
 
-def sqlglot_dialect(schema: Schema | None) -> str | None:
-    """The sqlglot dialect matching a schema's source database (None when unknown).
-
-    >>> sqlglot_dialect(Schema(dialect="postgresql", database="x"))
-    'postgres'
-    """
-    return SQLGLOT_DIALECTS.get(schema.dialect) if schema is not None else None
-
-
 def ingest(
     sources: Sequence[str],
     format: str,
@@ -280,7 +267,8 @@ def ingest(
         never raise: they are counted in ``Workload.issues``.
     """
     fmt = get_format(format)
-    builder = WorkloadBuilder(schema, dialect or fmt.dialect or sqlglot_dialect(schema), fmt.transactional)
+    source_dialect = sqlglot_dialect(schema.dialect) if schema is not None else None
+    builder = WorkloadBuilder(schema, dialect or fmt.dialect or source_dialect, fmt.transactional)
     for source in sources:
         records = fmt.read(source, builder.issues)
         show = sys.stderr.isatty() if progress is None else progress
