@@ -297,9 +297,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         result = migrate(args.source, args.target, design, services=args.service or None, chunk_size=args.chunk_size,
                          design_dir=folder, alembic=not args.no_alembic)
     except MigrationError as exc:
-        partial = getattr(exc, "result", None)
-        if partial is not None and args.out:
-            serde.save(partial, args.out)
+        if exc.result is not None and args.out:
+            serde.save(exc.result, args.out)
         raise
     seconds = time.perf_counter() - start
     for s in result.services:

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from workbench.db import friendly_errors, mask_url, source_engine
 from workbench.design.model import Design, load_design
-from workbench.errors import MigrationError
+from workbench.errors import MigrationError, WorkbenchError
 from workbench.migrate import checkpoint, create, versions
 from workbench.migrate.copy import UnitStopped, copy_unit, step_name
 from workbench.migrate.integrity import describe, orphans
@@ -222,7 +222,7 @@ def migrate(source: str, target: str | Path, design: Design | str | Path, *, ser
         design_dir = design_dir or (folder if folder.is_dir() else folder.parent)
         design = load_design(folder)
     if chunk_size < 1:
-        raise MigrationError(f"chunk size must be positive, got {chunk_size}")
+        raise WorkbenchError(f"chunk size must be positive, got {chunk_size}")
     names = sorted(services) if services is not None else sorted(design.services)
     for name in names:
         design.service(name)
@@ -241,7 +241,5 @@ def migrate(source: str, target: str | Path, design: Design | str | Path, *, ser
         where.dispose()
     failures = result.failures()
     if failures:
-        error = MigrationError(f"{len(failures)} problem(s), first: {failures[0]}")
-        error.result = result  # type: ignore[attr-defined]
-        raise error
+        raise MigrationError(f"{len(failures)} problem(s), first: {failures[0]}", result)
     return result
