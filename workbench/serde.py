@@ -7,11 +7,13 @@ Every artifact model is a plain dataclass; ``to_dict``/``from_dict`` give exact 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import cattrs
 import yaml
+from cattrs.gen import make_dict_structure_fn, override
 
 from workbench.errors import ArtifactError, NotFoundError
 
@@ -32,6 +34,22 @@ def from_dict(cls: type[T], data: Any) -> T:
     except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
         detail = "; ".join(cattrs.transform_error(exc)) if isinstance(exc, cattrs.BaseValidationError) else str(exc)
         raise ArtifactError(f"not a valid {cls.__name__}: {detail}") from None
+
+
+def register_structure(cls: type[T], hook: Callable[[Any, type[T]], T], *, passthrough: Iterable[str] = ()
+                       ) -> Callable[[Any, type[T]], T]:
+    """Build ``cls`` through ``hook`` from now on; returns the plain structuring of ``cls`` with the
+    ``passthrough`` fields left as read, for the hook to finish (a field whose type depends on another's).
+    """
+    keep = override(struct_hook=lambda value, _: value)
+    plain = make_dict_structure_fn(cls, _converter, **{name: keep for name in passthrough})
+    _converter.register_structure_hook(cls, hook)
+    return plain
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """``cls`` from plain data, for structure hooks (errors stay cattrs's, so the path is kept)."""
+    return _converter.structure(data, cls)
 
 
 def dumps(obj: Any) -> str:

@@ -25,7 +25,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-MECHANISMS: dict[str, str] = {
+from workbench.design.model import ForeignKeyFacts, Mechanism, ReadFacts, WriteFacts
+
+MECHANISMS: dict[Mechanism, str] = {
     "reference_by_id": "keep the id column, drop the FK; the owner publishes lifecycle events the holder reacts to",
     "command_side_replica": "the consumer keeps a read-only copy of the few columns its writes validate against, "
                             "fed by events",
@@ -45,7 +47,7 @@ MECHANISMS: dict[str, str] = {
 }
 """Every mechanism the design can recommend, with what it means in one line."""
 
-STRENGTH: dict[str, int] = {m: i for i, m in enumerate(
+STRENGTH: dict[Mechanism, int] = {m: i for i, m in enumerate(
     ["local_copy", "replicated_reference_data", "reference_by_id", "domain_events", "api_composition",
      "command_side_replica", "cqrs_projection", "saga_choreography", "saga_orchestration", "merge_services"])}
 """Mechanisms from the lightest to the heaviest coupling they leave (for summaries and ordering)."""
@@ -99,14 +101,14 @@ class Rules:
         return cls(**values)
 
 
-Decision = tuple[str, str]
+Decision = tuple[Mechanism, str]
 
 
 def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
-def decide_foreign_key(facts: Mapping[str, Any], rules: Rules = Rules()) -> Decision:
+def decide_foreign_key(facts: ForeignKeyFacts, rules: Rules = Rules()) -> Decision:
     """A foreign key from the consumer's table to a provider's table.
 
     Facts used: ``referred_is_reference`` (the decomposition made it reference data),
@@ -148,7 +150,7 @@ def decide_foreign_key(facts: Mapping[str, Any], rules: Rules = Rules()) -> Deci
         "owner's lifecycle events (e.g. deleted)"
 
 
-def decide_read(facts: Mapping[str, Any], rules: Rules = Rules()) -> Decision:
+def decide_read(facts: ReadFacts, rules: Rules = Rules()) -> Decision:
     """A read (query or view) joining tables of several services.
 
     Facts used: ``reference_only`` (every provider table is reference data), ``providers``,
@@ -190,7 +192,7 @@ def decide_read(facts: Mapping[str, Any], rules: Rules = Rules()) -> Decision:
     return "api_composition", f"{how} with {n} provider(s){calls}: compose the providers' API results"
 
 
-def decide_write(facts: Mapping[str, Any], rules: Rules = Rules()) -> Decision:
+def decide_write(facts: WriteFacts, rules: Rules = Rules()) -> Decision:
     """One transaction shape writing tables of several services.
 
     Facts used: ``saga_participants`` (services with in-place writes besides the initiator),

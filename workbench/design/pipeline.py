@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from tqdm import tqdm
@@ -13,7 +14,18 @@ from tqdm import tqdm
 from workbench.decompose.model import Decomposition, validate
 from workbench.design.dependencies import Boundaries, Usage, catalog
 from workbench.design.mechanisms import Rules
-from workbench.design.model import LEGACY, Dependency, Design, Projection, Reference, Saga, ServiceDesign, TargetTable
+from workbench.design.model import (
+    LEGACY,
+    Dependency,
+    Design,
+    Projection,
+    Reference,
+    Saga,
+    ServiceDesign,
+    TableRole,
+    TargetTable,
+    service_kind,
+)
 from workbench.design.outbox import INBOX, OUTBOX, EventCatalog, inbox_table, outbox_table
 from workbench.design.projections import from_read, from_view, identifier
 from workbench.design.queries import QueryShape
@@ -60,17 +72,29 @@ def _identity(t: Table, dialect: str, implied: set[tuple[str, str]] = frozenset(
     return col.name
 
 
-def _type_notes(t: Table, dialect: str | None) -> list[str]:
-    notes = []
+@dataclass
+class _Carried:
+    """How a legacy table's columns carry over: the notes, and which columns lose their exact type or default."""
+
+    notes: list[str] = field(default_factory=list)
+    inexact_types: list[str] = field(default_factory=list)
+    dropped_defaults: list[str] = field(default_factory=list)
+
+
+def _carried(t: Table, dialect: str | None) -> _Carried:
+    out = _Carried()
     for c in t.columns:
         mapped = to_sqlalchemy(c.type, dialect)
         if mapped.note:
-            notes.append(f"column {c.name}: {mapped.note}")
+            out.notes.append(f"column {c.name}: {mapped.note}")
+        if not mapped.exact:
+            out.inexact_types.append(c.name)
         if c.default is not None:
             _, note = server_default(c.default, dialect)
             if note:
-                notes.append(f"column {c.name}: {note}")
-    return notes
+                out.notes.append(f"column {c.name}: {note}")
+                out.dropped_defaults.append(c.name)
+    return out
 
 
 def _free(name: str, used: set[str], qualifier: str) -> str:
@@ -119,7 +143,7 @@ class _Builder:
             svc = decomposition.services[name]
             ns = namespace(name, self.prefix, taken)
             taken.add(ns)
-            design = ServiceDesign(name=name, namespace=ns, kind=svc.kind)
+            design = ServiceDesign(name=name, namespace=ns, kind=service_kind(svc.kind, name))
             for key in sorted(svc.tables):
                 source = self.tables[key]
                 t = copy.deepcopy(source)
@@ -133,9 +157,11 @@ class _Builder:
                 notes += [f"expression index {ix.name or ''}({', '.join(ix.columns)}) not carried over: recreate it "
                           "by hand if still needed" for ix in t.indexes if any(c not in names for c in ix.columns)]
                 t.indexes = [ix for ix in t.indexes if ix.columns and all(c in names for c in ix.columns)]
-                notes += _type_notes(t, self.schema.dialect)
-                design.tables.append(TargetTable(t, "owned", key, notes=notes,
-                                                 identity=_identity(source, self.schema.dialect, self.implied)))
+                carried = _carried(t, self.schema.dialect)
+                design.tables.append(TargetTable(t, "owned", key, notes=notes + carried.notes,
+                                                 identity=_identity(source, self.schema.dialect, self.implied),
+                                                 inexact_types=carried.inexact_types,
+                                                 dropped_defaults=carried.dropped_defaults))
             rows = [self.tables[k].row_count for k in svc.tables if self.tables[k].row_count is not None]
             sizes = [self.tables[k].size_bytes for k in svc.tables if self.tables[k].size_bytes is not None]
             design.rows = sum(rows) if rows else None  # type: ignore[arg-type]
@@ -158,7 +184,7 @@ class _Builder:
         return list(t.primary_key) or [c.name for c in t.columns[:1]]
 
     # -- copies of other services' tables --------------------------------------------------------
-    def add_replica(self, consumer: str, key: str, columns: list[str] | None, dep: Dependency, role: str) -> None:
+    def add_replica(self, consumer: str, key: str, columns: list[str] | None, dep: Dependency, role: TableRole) -> None:
         """A read-only copy of ``key`` in ``consumer`` (all columns, or the listed ones plus the key)."""
         svc = self.services.get(consumer)
         if svc is None:
@@ -181,7 +207,9 @@ class _Builder:
                   comment=f"read-only copy of {self.b.service(key)}.{key}, kept current by its events")
         for c in t.columns:
             c.default = None
-        svc.tables.append(TargetTable(t, role, key, notes=[f"for {dep.id}", *_type_notes(t, self.schema.dialect)]))
+        carried = _carried(t, self.schema.dialect)
+        svc.tables.append(TargetTable(t, role, key, notes=[f"for {dep.id}", *carried.notes],
+                                      inexact_types=carried.inexact_types, dropped_defaults=carried.dropped_defaults))
         for action in ALL_ACTIONS:
             self.events.add(self.b.service(key), key, action, self._pk(key) + [c.name for c in t.columns], consumer,
                             dep.id)
@@ -197,20 +225,23 @@ class _Builder:
         t.schema, t.foreign_keys = None, []
         t.name = _free(source.name, self._used(consumer), "local")
         t.comment = f"this service's own {source.name} (was shared: {key})"
+        carried = _carried(t, self.schema.dialect)
         svc.tables.append(TargetTable(t, "copy", key, identity=_identity(source, self.schema.dialect, self.implied),
-                                      notes=[f"for {dep.id}", *_type_notes(t, self.schema.dialect)]))
+                                      notes=[f"for {dep.id}", *carried.notes], inexact_types=carried.inexact_types,
+                                      dropped_defaults=carried.dropped_defaults))
 
     # -- mechanisms ------------------------------------------------------------------------------------
     def add_foreign_key(self, dep: Dependency) -> None:
         key = dep.tables[dep.consumer][0]
         referred_key = dep.tables[dep.providers[0]][0]
-        columns, referred_columns = dep.facts["columns"], dep.facts["referred_columns"]
+        facts = dep.fk_facts
+        columns, referred_columns = facts["columns"], facts["referred_columns"]
         provider = dep.providers[0]
         if dep.consumer in self.services:
             target_name = next(t.table.name for t in self.services[dep.consumer].tables if t.source == key)
-            how = "" if dep.facts.get("declared", True) else "undeclared in the legacy schema; "
+            how = "" if facts["declared"] else "undeclared in the legacy schema; "
             self.services[dep.consumer].references.append(Reference(
-                target_name, list(columns), provider, referred_key, list(referred_columns), dep.facts.get("name"),
+                target_name, list(columns), provider, referred_key, list(referred_columns), facts["name"],
                 dep.id, f"{dep.mechanism}: {how}{dep.reason}"))
         if dep.mechanism == "replicated_reference_data":
             self.add_replica(dep.consumer, referred_key, None, dep, "replica")
@@ -243,7 +274,7 @@ class _Builder:
             projection, table = from_view(name, dep.consumer, dep.id, view, shape, self.schema)
             built.append((projection, table, {k: shape.columns.get(k, []) for k in shape.tables}))
         else:
-            found = [self.shapes[f] for f in dep.facts.get("templates", []) if f in self.shapes]
+            found = [self.shapes[f] for f in dep.read_facts["templates"] if f in self.shapes]
             tables = sorted({t for ts in dep.tables.values() for t in ts})
             driving = dep.id.removeprefix("read:").split("+", 1)[0]
             used = self._used(dep.consumer)
@@ -276,9 +307,9 @@ class _Builder:
                                           notes=list(projection.notes)))
 
     def add_write(self, dep: Dependency) -> None:
-        facts = dep.facts
+        facts = dep.write_facts
         initiator = facts["initiator"]
-        for key in facts.get("local_copy_tables", []):
+        for key in facts["local_copy_tables"]:
             self.add_local_copy(initiator, key, dep)
         if dep.mechanism.startswith("saga_"):
             saga = build_saga(dep)
@@ -295,8 +326,8 @@ class _Builder:
                         self.events.add(step.service, table, "failed", self._pk(table), saga.initiator, dep.id,
                                         type=failure_event(step.event))
         elif dep.mechanism == "domain_events" and initiator in self.services:
-            table = facts.get("roots", {}).get(initiator) or facts["written"][initiator][0]
-            for consumer in facts.get("event_consumers", []):
+            table = facts["roots"].get(initiator) or facts["written"][initiator][0]
+            for consumer in facts["event_consumers"]:
                 for action in self.usage.actions(table) or ["created"]:
                     self.events.add(initiator, table, action, self._pk(table), consumer, dep.id)
 
@@ -332,8 +363,8 @@ class _Builder:
             }
             svc.tables.sort(key=lambda t: (order.get(t.role, 9), t.table.name))
             svc.references.sort(key=lambda r: (r.table, r.columns))
-        approximated = sum(1 for svc in self.services.values() for t in svc.tables for n in t.notes
-                           if n.startswith("column ") and ("kept as" in n or "not carried over" in n))
+        approximated = sum(len(t.inexact_types) + len(t.dropped_defaults)
+                           for svc in self.services.values() for t in svc.tables)
         if approximated:
             self.notes.append(f"{approximated} column type(s) or default(s) could not be carried over exactly: "
                               "see the tables' notes")

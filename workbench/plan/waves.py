@@ -38,7 +38,7 @@ def merge_groups(design: Design) -> list[set[str]]:
     g.add_nodes_from(design.services)
     for d in design.dependencies:
         if d.mechanism == "merge_services":
-            for s in d.facts.get("merge_with") or d.providers:
+            for s in d.write_facts.get("merge_with") or d.providers:
                 if s in design.services and d.consumer in design.services:
                     g.add_edge(d.consumer, s)
     return sorted((set(c) for c in nx.connected_components(g)), key=lambda c: sorted(c))
