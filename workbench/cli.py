@@ -369,7 +369,9 @@ def _cmd_monitor(args: argparse.Namespace) -> None:
     design, _ = _design_arg(args.design, args.prefix)
     text = script(queries(design, args.dialect, services=args.service or None), args.dialect)
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        from workbench import serde
+
+        serde.write_text(args.out, text)
         print(f"monitoring queries -> {args.out}")
     else:
         sys.stdout.write(text)

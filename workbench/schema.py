@@ -10,7 +10,9 @@ the same table keys.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
+
+from workbench import serde
 
 
 @dataclass
@@ -119,6 +121,8 @@ class Schema:
     schemas : the schemas introspected.
     tables : tables and views, sorted by key.
     """
+
+    FORMAT: ClassVar[serde.Format] = serde.Format("schema")
 
     dialect: str
     database: str

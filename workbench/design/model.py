@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypedDict, cast, get_args
+from typing import Any, ClassVar, Literal, TypedDict, cast, get_args
 
 from workbench import serde
 from workbench.assess.lint.finding import Finding
@@ -441,6 +441,8 @@ class Design:
     statements, transactions : totals of the workload used (0 without one).
     notes : design-wide remarks (approximated types, skipped objects).
     """
+
+    FORMAT: ClassVar[serde.Format] = serde.Format("design")
 
     source: str
     source_dialect: str

@@ -21,9 +21,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import sqlalchemy as sa
 
+from workbench import serde
 from workbench.db import friendly_errors, mask_url, source_engine
 from workbench.design.model import Design, load_design
 from workbench.errors import MigrationError, WorkbenchError
@@ -72,6 +74,8 @@ class ServiceResult:
 @dataclass
 class MigrationResult:
     """What ``workbench migrate`` did (no timings: the artifact stays reproducible)."""
+
+    FORMAT: ClassVar[serde.Format] = serde.Format("migration")
 
     source: str
     target: str

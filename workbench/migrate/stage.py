@@ -63,7 +63,7 @@ def fresh_default_target(out_dir: str | Path, d: Design) -> Path:
     if folder.exists() and (not marker.exists() or marker.read_text().strip() != digest):
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    marker.write_text(digest + "\n", encoding="utf-8")
+    serde.write_text(marker, digest + "\n")
     return folder
 
 

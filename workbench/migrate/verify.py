@@ -30,11 +30,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from tqdm import tqdm
 
+from workbench import serde
 from workbench.db import friendly_errors, mask_url, source_engine
 from workbench.design.model import Design, load_design
 from workbench.migrate import checkpoint
@@ -143,6 +144,8 @@ class ReferenceCheck:
 @dataclass
 class VerifyReport:
     """The artifact ``verify.json``: every comparison, and whether all of them passed."""
+
+    FORMAT: ClassVar[serde.Format] = serde.Format("verify")
 
     source: str
     target: str

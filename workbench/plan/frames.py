@@ -83,6 +83,4 @@ def write_plan(plan: Plan, path: str | Path) -> dict[str, Path]:
     """``plan.json`` at ``path`` and ``plan.md`` beside it."""
     path = Path(path)
     json_path = serde.save(plan, path)
-    md = json_path.with_suffix(".md")
-    md.write_text(summary(plan), encoding="utf-8")
-    return {"plan": json_path, "summary": md}
+    return {"plan": json_path, "summary": serde.write_text(json_path.with_suffix(".md"), summary(plan))}

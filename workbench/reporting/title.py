@@ -371,8 +371,8 @@ the executed notebooks sit beside them.</footer>
 
 def write(out: str | Path, info: TitleInfo, rows: list[StageRow], files: list[str]) -> Path:
     """Write ``out/index.html`` from the folder's artifacts; return its path."""
+    from workbench import serde
+
     out = Path(out)
     figures, charts = summary(out)
-    path = out / FILE
-    path.write_text(page(info, rows, figures, charts, files), encoding="utf-8")
-    return path
+    return serde.write_text(out / FILE, page(info, rows, figures, charts, files))
