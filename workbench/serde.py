@@ -165,6 +165,12 @@ def csv_text(frame: Any) -> str:
     return text
 
 
+def register(cls: type[T], structure: Callable[[Any], T]) -> None:
+    """Build ``cls`` from plain data with ``structure`` (a model whose own constructor checks the
+    values, or that reads null as "the default")."""
+    _converter.register_structure_hook(cls, lambda data, _: structure(data))
+
+
 def dumps(obj: Any) -> str:
     """The JSON an artifact file holds (what :func:`save` writes to a .json path)."""
     return json_text(to_artifact(obj))
