@@ -41,8 +41,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from workbench import serde
-from workbench.decompose.options import DecomposeOptions
 from workbench.db import PASSWORD_ENV, mask_url
+from workbench.decompose.options import DecomposeOptions
 from workbench.errors import ArtifactError, BadURLError, NotFoundError
 
 FILE = "engagement.yaml"

@@ -6,10 +6,11 @@ ones that differ, which is what an engagement file or a notebook parameter needs
 >>> o = DecomposeOptions.from_mapping({"services": 12, "pins": {"orders": "sales"}})
 >>> o.given()
 {'services': 12, 'pins': {'orders': 'sales'}}
->>> DecomposeOptions.from_mapping({"servces": 3})
+>>> DecomposeOptions.from_mapping({"servces": 3})  # doctest: +NORMALIZE_WHITESPACE
 Traceback (most recent call last):
 ...
-workbench.errors.WorkbenchError: unknown decomposition option 'servces' (known: method, resolution, services, weights, pins, together, apart, exclude, min_size, max_size, seed, stability, ambiguity, roles, reference)
+workbench.errors.WorkbenchError: unknown decomposition option 'servces' (known: method, resolution, services,
+weights, pins, together, apart, exclude, min_size, max_size, seed, stability, ambiguity, roles, reference)
 """
 
 from __future__ import annotations

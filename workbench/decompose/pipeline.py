@@ -31,7 +31,8 @@ import networkx as nx
 from tqdm.auto import tqdm
 
 from workbench.decompose import signals as sig
-from workbench.decompose.cluster import RESOLUTION_METHODS, cluster as run_method
+from workbench.decompose.cluster import RESOLUTION_METHODS
+from workbench.decompose.cluster import cluster as run_method
 from workbench.decompose.cluster.fit import bisect, merge_to
 from workbench.decompose.constraints import Constraints, contract, enforce, expand
 from workbench.decompose.contexts import CONTEXT_RESOLUTION_SHARE

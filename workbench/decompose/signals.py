@@ -32,9 +32,8 @@ they point every table at the user table and say nothing about domains.
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 
 import pandas as pd
