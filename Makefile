@@ -37,6 +37,7 @@ browser:
 
 test: setup sample browser
 	$(BIN)/ruff check workbench tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest --nbval-lax --nbval-kernel-name workbench \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks/

@@ -11,9 +11,16 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbench.db import scrub
 from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:  # the commands import what they use when they run: a quick --help
+    from workbench.design.model import Design
+    from workbench.engagement import Engagement
+    from workbench.schema import Schema
+    from workbench.workload.model import Workload
 
 Handler = Callable[[argparse.Namespace], int | None]
 
@@ -56,7 +63,7 @@ def _cmd_introspect(args: argparse.Namespace) -> None:
         sys.stdout.write(serde.dumps(schema))
 
 
-def _load_schema(source: str):  # type: ignore[no-untyped-def]
+def _load_schema(source: str) -> Schema:
     """A schema from a schema.json path or, for a URL, by introspecting it."""
     from workbench import serde
     from workbench.schema import Schema
@@ -90,7 +97,7 @@ def _cmd_profile(args: argparse.Namespace) -> None:
     print(frame.to_string(index=False))
 
 
-def _report_engagement(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _report_engagement(args: argparse.Namespace) -> Engagement:
     """The engagement of ``workbench report``: --config, else --db, else the copy a render left in --out; flags
     override."""
     import yaml
@@ -168,7 +175,7 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
     return out
 
 
-def _load_workload(path: str | None):  # type: ignore[no-untyped-def]
+def _load_workload(path: str | None) -> Workload | None:
     from workbench import serde
     from workbench.workload.model import Workload
 
@@ -280,7 +287,7 @@ def _cmd_plan(args: argparse.Namespace) -> None:
     print(f"{len(result.risks)} risks -> {paths['plan']} and {paths['summary']}")
 
 
-def _design_arg(path: str, prefix: str):  # type: ignore[no-untyped-def]
+def _design_arg(path: str, prefix: str) -> tuple[Design, Path]:
     """The design of ``--design`` (folder or design.json) with ``--prefix`` applied, and its folder."""
     from workbench.design import load_design
     from workbench.migrate.target import with_prefix

@@ -19,6 +19,7 @@ import re
 import string
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -92,10 +93,11 @@ def mask_url(url: str | URL) -> str:
     'mysql+pymysql://root:***@127.0.0.1/test'
     """
     if isinstance(url, str):
+        text = url
         try:
-            url = make_url(url)
+            url = make_url(text)
         except ArgumentError:
-            return scrub(url)
+            return scrub(text)
     return url.render_as_string(hide_password=True)
 
 
@@ -127,7 +129,7 @@ def _sqlite_readonly(url: URL) -> URL:
 
 def _create(url: URL, **kwargs: object) -> Engine:
     try:
-        return sa.create_engine(url, **kwargs)  # type: ignore[arg-type]
+        return sa.create_engine(url, **kwargs)
     except NoSuchModuleError:
         raise BadURLError(f"unknown database dialect {url.drivername!r} in {mask_url(url)}") from None
     except ImportError as exc:
@@ -155,7 +157,7 @@ def source_engine(url: str | URL, **kwargs: object) -> Engine:
         engine = _create(parsed, **kwargs)
 
         @sa.event.listens_for(engine, "connect")
-        def _readonly(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _readonly(dbapi_conn: Any, _record: Any) -> None:  # a DBAPI connection: no common type
             with dbapi_conn.cursor() as cur:
                 cur.execute("SET SESSION TRANSACTION READ ONLY")
 
@@ -163,7 +165,7 @@ def source_engine(url: str | URL, **kwargs: object) -> Engine:
         engine = _create(parsed, **kwargs)
 
         @sa.event.listens_for(engine, "begin")
-        def _readonly_tx(conn):  # type: ignore[no-untyped-def]
+        def _readonly_tx(conn: sa.Connection) -> None:
             if family == "oracle":
                 conn.exec_driver_sql("SET TRANSACTION READ ONLY")
 

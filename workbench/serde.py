@@ -131,7 +131,8 @@ def register_structure(cls: type[T], hook: Callable[[Any, type[T]], T], *, passt
     ``passthrough`` fields left as read, for the hook to finish (a field whose type depends on another's).
     """
     keep = override(struct_hook=lambda value, _: value)
-    plain = make_dict_structure_fn(cls, _converter, **{name: keep for name in passthrough})
+    overrides: dict[str, Any] = {name: keep for name in passthrough}
+    plain = make_dict_structure_fn(cls, _converter, **overrides)
     _converter.register_structure_hook(cls, hook)
     return plain
 

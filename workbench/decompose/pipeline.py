@@ -422,8 +422,9 @@ def place_shared(state: State) -> None:
         targets = {f.referred_key for f in by_key[t].foreign_keys if f.referred_key != t}
         structural = {x for x, d in g[t].items() if d.get("fk", 0) > 0 or d.get("implied_fk", 0) > 0}
         homes = {set_aside_home.get(x) for x in targets | structural}
-        if targets and len(homes) == 1 and None not in homes:
-            home = homes.pop()
+        only = next(iter(homes)) if len(homes) == 1 else None
+        if targets and only is not None:
+            home = only
             where[t] = home
             state.notes[t] = TableNote(role="satellite", reason=f"its keys lead only to {home} tables "
                                        f"({ties(g, t, set_aside_home)}) and no table refers to it")

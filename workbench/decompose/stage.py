@@ -70,6 +70,7 @@ def inputs(db_url: str, out_dir: str | Path, *, schema_path: str | Path | None =
     schema, workload = schema_and_workload(db_url, out_dir, origin, schema_path=schema_path,
                                            workload_path=workload_path, logs=workload_logs,
                                            log_format=workload_format, without="decomposed from the schema alone")
+    truth: dict[str, str] | None
     if truth_path:
         truth, origin["answer key"] = m.load_truth(truth_path), Path(truth_path).name
     else:
@@ -80,7 +81,7 @@ def inputs(db_url: str, out_dir: str | Path, *, schema_path: str | Path | None =
 
 def fk_louvain(schema: Schema, seed: int = 0) -> dict[str, str]:
     """The baseline: plain Louvain on the declared foreign-key graph, unweighted, resolution 1."""
-    g = nx.Graph()
+    g: nx.Graph[str] = nx.Graph()
     g.add_nodes_from(t.key for t in schema.base_tables)
     g.add_edges_from(sig.fk_edges(schema))
     parts = nx.community.louvain_communities(g, seed=seed)
@@ -159,7 +160,7 @@ def services_frame(d: Decomposition) -> pd.DataFrame:
     """One row per service: kind, size, mean confidence, its tables."""
     rows = []
     for name, svc in d.services.items():
-        conf = [d.tables[t].confidence for t in svc.tables if t in d.tables and d.tables[t].confidence is not None]
+        conf = [c for t in svc.tables if t in d.tables and (c := d.tables[t].confidence) is not None]
         rows.append({"service": name, "context": svc.context, "kind": svc.kind, "tables": len(svc.tables),
                      "confidence": round(sum(conf) / len(conf), 3) if conf else None,
                      "members": ", ".join(svc.tables)})

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -88,7 +88,7 @@ class Usage:
     def append_only(self, table: str) -> bool:
         """Whether the workload only ever inserts into ``table`` (a log, a history, a ledger)."""
         kinds = self.write_kinds.get(table)
-        return bool(kinds) and kinds <= {"insert"}
+        return kinds is not None and bool(kinds) and kinds <= {"insert"}
 
     def actions(self, table: str) -> list[str]:
         """Lifecycle actions seen on ``table`` (created/updated/deleted), all three without a workload."""
@@ -209,7 +209,7 @@ def _read_facts(b: Boundaries, consumer: str, tables: list[str], shapes: list[Qu
                 usage: Usage, templates: list[str]) -> ReadFacts:
     providers = b.by_service(t for t in tables if b.service(t) != consumer)
     provider_tables = {t for ts in providers.values() for t in ts}
-    known = [b.rows.get(t) for t in tables if b.rows.get(t) is not None]
+    known = [rows for t in tables if (rows := b.rows.get(t)) is not None]
     return {
         "providers": len(providers),
         "provider_tables": sorted(provider_tables),
@@ -324,7 +324,7 @@ def writes(b: Boundaries, usage: Usage, workload: Workload | None) -> list[Depen
     together: Counter[tuple[str, str]] = Counter()
     groups: dict[tuple[str, tuple[str, ...]], list[Transaction]] = defaultdict(list)
     for x in workload.transactions:
-        services = sorted({b.service(t) for t in x.tables_written})
+        services: Sequence[str] = sorted({b.service(t) for t in x.tables_written})
         for s in services:
             written_by[s] += x.count
         for i, s in enumerate(services):

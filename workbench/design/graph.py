@@ -37,7 +37,7 @@ def context_graph(design: Design, costs: Mapping[str, float] | None = None, lega
     Nodes carry ``kind``, ``tables`` and ``rows``; the legacy pseudo-service (tables no service
     owns) is included only when ``legacy`` is True.
     """
-    g = nx.DiGraph()
+    g: nx.DiGraph[str] = nx.DiGraph()
     for name, svc in design.services.items():
         g.add_node(name, kind=svc.kind, tables=len(svc.owned), rows=svc.rows or 0)
     for d in design.dependencies:

@@ -47,9 +47,10 @@ MECHANISMS: dict[Mechanism, str] = {
 }
 """Every mechanism the design can recommend, with what it means in one line."""
 
-STRENGTH: dict[Mechanism, int] = {m: i for i, m in enumerate(
-    ["local_copy", "replicated_reference_data", "reference_by_id", "domain_events", "api_composition",
-     "command_side_replica", "cqrs_projection", "saga_choreography", "saga_orchestration", "merge_services"])}
+_LIGHTEST_FIRST: list[Mechanism] = [
+    "local_copy", "replicated_reference_data", "reference_by_id", "domain_events", "api_composition",
+    "command_side_replica", "cqrs_projection", "saga_choreography", "saga_orchestration", "merge_services"]
+STRENGTH: dict[Mechanism, int] = {m: i for i, m in enumerate(_LIGHTEST_FIRST)}
 """Mechanisms from the lightest to the heaviest coupling they leave (for summaries and ordering)."""
 
 

@@ -48,7 +48,7 @@ def service_kind(kind: str, service: str) -> ServiceKind:
     """A decomposition's service kind as the design knows it; :class:`ArtifactError` naming it otherwise."""
     if kind not in SERVICE_KINDS:
         raise ArtifactError(f"service {service!r} has an unknown kind {kind!r} (known: {', '.join(SERVICE_KINDS)})")
-    return cast(ServiceKind, kind)
+    return kind
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,7 +61,7 @@ def namespace(service: str, prefix: str = "", taken: Iterable[str] = ()) -> str:
     return name
 
 
-def _identity(t: Table, dialect: str, implied: set[tuple[str, str]] = frozenset()) -> str | None:  # type: ignore[assignment]
+def _identity(t: Table, dialect: str, implied: AbstractSet[tuple[str, str]] = frozenset()) -> str | None:
     """A single integer primary key that is no reference (declared or implied): the database generated it."""
     if len(t.primary_key) != 1:
         return None
@@ -162,10 +163,10 @@ class _Builder:
                                                  identity=_identity(source, self.schema.dialect, self.implied),
                                                  inexact_types=carried.inexact_types,
                                                  dropped_defaults=carried.dropped_defaults))
-            rows = [self.tables[k].row_count for k in svc.tables if self.tables[k].row_count is not None]
-            sizes = [self.tables[k].size_bytes for k in svc.tables if self.tables[k].size_bytes is not None]
-            design.rows = sum(rows) if rows else None  # type: ignore[arg-type]
-            design.size_bytes = sum(sizes) if sizes else None  # type: ignore[arg-type]
+            rows = [n for k in svc.tables if (n := self.tables[k].row_count) is not None]
+            sizes = [n for k in svc.tables if (n := self.tables[k].size_bytes) is not None]
+            design.rows = sum(rows) if rows else None
+            design.size_bytes = sum(sizes) if sizes else None
             owned = set(svc.tables)
             design.findings = [f for f in findings if f.table in owned]
             design.ambiguous = sorted(owned & set(decomposition.ambiguous))

@@ -9,6 +9,8 @@ of cross-service FKs stay, documented by a column comment, as references by id.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -42,12 +44,13 @@ def check_dialect(name: str) -> str:
     return canonical
 
 
-_TIME_FUNCS = {exp.CurrentTimestamp: sa.func.current_timestamp, exp.CurrentDate: sa.func.current_date,
-               exp.CurrentTime: sa.func.current_time}
+_TIME_FUNCS: dict[type[exp.Expression], Callable[[], sa.ColumnElement[Any]]] = {
+    exp.CurrentTimestamp: sa.func.current_timestamp, exp.CurrentDate: sa.func.current_date,
+    exp.CurrentTime: sa.func.current_time}
 
 
 def server_default(text: str | None, dialect: str | None, type_: sa.types.TypeEngine | None = None
-                   ) -> tuple[sa.ColumnElement[object] | str | None, str | None]:
+                   ) -> tuple[sa.ColumnElement[Any] | sa.TextClause | str | None, str | None]:
     """A portable server default for the source's default text, or (None, why it was left out).
 
     Literals (numbers, strings, booleans) and the current date/time carry over; anything else
@@ -120,11 +123,11 @@ def table(tt: TargetTable, metadata: sa.MetaData, service: ServiceDesign, source
     for c in t.columns:
         type_ = _type(tt, c.name, c.type, source_dialect, target, key_columns)
         default, _ = server_default(c.default, None if tt.neutral_types else source_dialect, type_)
-        args: list[object] = [sa.Identity()] if tt.identity == c.name else []
+        args: list[sa.Identity] = [sa.Identity()] if tt.identity == c.name else []
         columns.append(sa.Column(c.name, type_, *args, nullable=c.nullable and c.name not in t.primary_key,
                                  server_default=default if default is not None else None,
                                  comment=_comment(c.comment, refs, c.name), autoincrement=tt.identity == c.name))
-    constraints: list[sa.SchemaItem] = []
+    constraints: list[sa.schema.SchemaItem] = []
     if t.primary_key:
         constraints.append(sa.PrimaryKeyConstraint(*t.primary_key))
     for u in t.unique_constraints:

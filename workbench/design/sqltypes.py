@@ -49,7 +49,7 @@ Oracle microseconds, SQL Server's DATETIME2 100 ns (its old DATETIME about milli
 text whatever it holds. Targets keep at most microseconds."""
 
 
-def _fraction(kind: exp.DataType.Type, digits: int | None, dialect: str | None) -> int:
+def _fraction(kind: exp.DType, digits: int | None, dialect: str | None) -> int:
     if kind in _FRACTION:
         return _FRACTION[kind]
     if digits is None:

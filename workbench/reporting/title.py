@@ -12,7 +12,7 @@ import base64
 import html
 import io
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,7 +117,7 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], color: str = "#3b6
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _top(counts: dict[str, float], n: int) -> tuple[list[str], list[float]]:
+def _top(counts: Mapping[str, float], n: int) -> tuple[list[str], list[float]]:
     """The ``n`` largest entries, ties by name: stable order."""
     items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
     return [k for k, _ in items], [v for _, v in items]
@@ -210,7 +210,7 @@ def _design(out: Path) -> tuple[list[Figure], list[Chart]]:
         Figure("design", "read_models", "read models", len(design.projections)),
         Figure("design", "sagas", "sagas", len(design.sagas)),
     ]
-    mechanisms = dict(Counter(d.mechanism or "undecided" for d in design.dependencies))
+    mechanisms = {str(m): n for m, n in Counter(d.mechanism or "undecided" for d in design.dependencies).items()}
     labels, values = _top(mechanisms, 10)
     charts = [Chart("design", "mechanisms", "Dependencies per mechanism",
                     bar_chart(labels, values, "#7a5195"))] if mechanisms else []

@@ -119,9 +119,9 @@ def catalog(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
             img_rows.append((len(img_rows) + 1, pid, f"https://img.example/p/{pid}/{k + 1}.jpg",
                              f"{noun} view {k + 1}", k + 1))
         for j, (start, value) in enumerate(prices):
-            end = None if j + 1 == len(prices) else day(prices[j + 1][0] // DAY - 1)
-            price_rows.append((retail, pid, money(value), day(start // DAY), end))
-            price_rows.append((wholesale, pid, money(value * 70 // 100), day(start // DAY), end))
+            until = None if j + 1 == len(prices) else day(prices[j + 1][0] // DAY - 1)
+            price_rows.append((retail, pid, money(value), day(start // DAY), until))
+            price_rows.append((wholesale, pid, money(value * 70 // 100), day(start // DAY), until))
     w.product_created = created
     w.product_cum = cumulative(weights)
     suppliers_rows = list(_suppliers(ctx, w, product_rows))
@@ -177,7 +177,7 @@ def _suppliers(ctx: Context, w: World, product_rows: list[list[object]]) -> Iter
                                  f"{first}.{last}@supplier{sid}.example".lower().replace(" ", ""),
                                  f"+{rng.randrange(10, 99)} {rng.randrange(10**7, 10**8)}", k == 0))
         w.suppliers.append(sid)
-    since = {int(r[0]): t for r, t in zip(sup_rows, sup_created, strict=True)}
+    since = dict(zip(range(1, n + 1), sup_created, strict=True))  # supplier id -> created
     links: Rows = []
     for row, p in zip(product_rows, w.products, strict=True):
         eligible = [s for s in w.suppliers if since[s] <= p.created] or [1]

@@ -95,8 +95,8 @@ def customers(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
                 pending_addresses.append((when, cid, kind, street, city, postcode, country))
         if wholesale:
             applied = made + rng.randrange(3 * DAY)
-            approved = applied + rng.randint(2, 14) * DAY
-            accounts.append((applied, customer, approved if approved < NOW else None,
+            approved_at = applied + rng.randint(2, 14) * DAY
+            accounts.append((applied, customer, approved_at if approved_at < NOW else None,
                              f"{last} {rng.choice(('Handel', 'Retail', 'Trading', 'Supplies', 'Store'))}"))
 
     pending_addresses.sort(key=lambda a: (a[0], a[1]))

@@ -12,6 +12,7 @@ import gc
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from tqdm import tqdm
 
@@ -174,7 +175,9 @@ class WorkloadBuilder:
         new = self._template
         count = self._count
         group = self.grouper.add if self.grouper is not None else None
-        open_get = self.grouper.open_transactions.get if self.grouper is not None else None
+        grouper = self.grouper
+        open_transactions: dict[str | None, list[Any]] = grouper.open_transactions if grouper is not None else {}
+        open_get = open_transactions.get
         last = self._last
         statements = 0
         for sql, calls, duration, session, txn in records:
@@ -203,7 +206,7 @@ class WorkloadBuilder:
             tpl.time += duration
             last[session] = tpl
             if txn is not None and tpl.control is None:  # inside a named transaction: the grouper's common case
-                state = open_get(session)  # type: ignore[misc]
+                state = open_get(session)
                 if state is not None and state[0] == txn:
                     state.append(tpl)
                     continue
@@ -274,6 +277,6 @@ def ingest(
         show = sys.stderr.isatty() if progress is None else progress
         if show:
             label = mask_url(source) if is_url(source) else source
-            records = tqdm(records, desc=label, unit=" stmt", mininterval=1.0, leave=False)
+            records = iter(tqdm(records, desc=label, unit=" stmt", mininterval=1.0, leave=False))
         builder.feed(records)
     return builder.result(sources)

@@ -294,23 +294,25 @@ class _Generic:
 def _write_pgss(handle: IO[str], stats: dict[str, list[float]]) -> None:
     w = csv.writer(handle, lineterminator="\n")
     w.writerow(["userid", "dbid", "toplevel", "queryid", "query", "calls", "total_exec_time", "rows"])
-    rows = []
+    rows: list[list[Any]] = []
     for text, (calls, total) in stats.items():
         queryid = int(hashlib.blake2b(text.encode(), digest_size=8).hexdigest(), 16) - 2**63
         rows.append([16384, 16385, "t", queryid, text, int(calls), round(total, 6), int(calls)])
-    w.writerows(sorted(rows, key=lambda r: r[3]))
+    rows.sort(key=lambda r: r[3])
+    w.writerows(rows)
 
 
 def _write_digest(handle: IO[str], stats: dict[str, list[float]]) -> None:
     w = csv.writer(handle, lineterminator="\n")
     w.writerow(["SCHEMA_NAME", "DIGEST", "DIGEST_TEXT", "COUNT_STAR", "SUM_TIMER_WAIT", "SUM_ROWS_SENT",
                 "FIRST_SEEN", "LAST_SEEN"])  # fmt: skip
-    rows = []
+    rows: list[list[Any]] = []
     for text, (calls, total) in stats.items():
         digest = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
         rows.append([DATABASE, digest, text, int(calls), int(round(total * 1e9)), int(calls),
                      "2025-03-01 00:00:00.000000", "2025-03-01 23:59:59.000000"])  # fmt: skip
-    w.writerows(sorted(rows, key=lambda r: r[1]))
+    rows.sort(key=lambda r: r[1])
+    w.writerows(rows)
 
 
 def write_logs(

@@ -17,7 +17,7 @@ with the number of statements.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Protocol
+from typing import Any, Protocol
 
 Shape = tuple[frozenset[str], frozenset[str]]
 
@@ -45,7 +45,7 @@ class TransactionGrouper:
 
     def __init__(self) -> None:
         self.shapes: Counter[Shape] = Counter()
-        self.open_transactions: dict[str | None, list] = {}  # type: ignore[type-arg]
+        self.open_transactions: dict[str | None, list[Any]] = {}
         """Per session, the open transaction: ``[transaction id (None: implicit), template, ...]``."""
         self._manual: set[str | None] = set()
         self._shape_of: dict[tuple[TemplateLike, ...], Shape | None] = {}
