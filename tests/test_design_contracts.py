@@ -133,3 +133,17 @@ def test_an_unknown_service_kind_is_named_in_one_line() -> None:
 def test_a_dependency_defaults_to_undecided() -> None:
     d = Dependency("fk:x", "foreign_key", "a", ["b"])
     assert d.mechanism == "" and d.facts == {}
+
+
+def test_a_design_json_written_before_versions_and_the_new_fields_still_loads(shop: Design, tmp_path: Path) -> None:
+    data = json.loads(serde.dumps(shop))
+    del data["format"]
+    for svc in data["services"].values():
+        for t in svc["tables"]:
+            del t["inexact_types"], t["dropped_defaults"]
+    path = tmp_path / "design.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    old = load_design(path)
+    assert old.dependencies == shop.dependencies and old.projections == shop.projections
+    assert [t.notes for s in old.services.values() for t in s.tables] == \
+        [t.notes for s in shop.services.values() for t in s.tables]
