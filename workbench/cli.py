@@ -12,9 +12,16 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbench.db import scrub
 from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:  # the commands import what they use when they run: a quick --help
+    from workbench.design.model import Design
+    from workbench.engagement import Engagement
+    from workbench.schema import Schema
+    from workbench.workload.model import Workload
 
 Handler = Callable[[argparse.Namespace], int | None]
 
@@ -57,7 +64,7 @@ def _cmd_introspect(args: argparse.Namespace) -> None:
         sys.stdout.write(serde.dumps(schema))
 
 
-def _load_schema(source: str):  # type: ignore[no-untyped-def]
+def _load_schema(source: str) -> Schema:
     """A schema from a schema.json path or, for a URL, by introspecting it."""
     from workbench import serde
     from workbench.schema import Schema
@@ -91,8 +98,9 @@ def _cmd_profile(args: argparse.Namespace) -> None:
     print(frame.to_string(index=False))
 
 
-def _report_engagement(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """The engagement of ``workbench report``: --config, else --db, else the copy a render left in --out; flags override."""
+def _report_engagement(args: argparse.Namespace) -> Engagement:
+    """The engagement of ``workbench report``: --config, else --db, else the copy a render left in --out; flags
+    override."""
     import yaml
 
     from workbench import engagement as eng
@@ -168,7 +176,7 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
     return out
 
 
-def _load_workload(path: str | None):  # type: ignore[no-untyped-def]
+def _load_workload(path: str | None) -> Workload | None:
     from workbench import serde
     from workbench.workload.model import Workload
 
@@ -280,7 +288,7 @@ def _cmd_plan(args: argparse.Namespace) -> None:
     print(f"{len(result.risks)} risks -> {paths['plan']} and {paths['summary']}")
 
 
-def _design_arg(path: str, prefix: str):  # type: ignore[no-untyped-def]
+def _design_arg(path: str, prefix: str) -> tuple[Design, Path]:
     """The design of ``--design`` (folder or design.json) with ``--prefix`` applied, and its folder."""
     from workbench.design import load_design
     from workbench.migrate.target import with_prefix
@@ -302,9 +310,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         result = migrate(args.source, args.target, design, services=args.service or None, chunk_size=args.chunk_size,
                          design_dir=folder, alembic=not args.no_alembic)
     except MigrationError as exc:
-        partial = getattr(exc, "result", None)
-        if partial is not None and args.out:
-            serde.save(partial, args.out)
+        if exc.result is not None and args.out:
+            serde.save(exc.result, args.out)
         raise
     seconds = time.perf_counter() - start
     for s in result.services:
@@ -375,7 +382,9 @@ def _cmd_monitor(args: argparse.Namespace) -> None:
     design, _ = _design_arg(args.design, args.prefix)
     text = script(queries(design, args.dialect, services=args.service or None), args.dialect)
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        from workbench import serde
+
+        serde.write_text(args.out, text)
         print(f"monitoring queries -> {args.out}")
     else:
         sys.stdout.write(text)

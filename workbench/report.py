@@ -42,6 +42,7 @@ import nbformat
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from workbench import serde
 from workbench.db import PASSWORD_ENV, mask_url, resolve_url, scrub
 from workbench.engagement import (
     FILE as ENGAGEMENT_FILE,
@@ -239,7 +240,6 @@ def write_params(engagement: Engagement, out: str | Path, folder: str | Path, st
     ``papermill notebooks/01_assess.ipynb out.ipynb -k workbench --cwd notebooks -f <folder>/assess.yaml``
     then runs a stage as ``workbench report`` would (give the password through the environment).
     """
-    import yaml
 
     names = select_stages(stages or engagement.stages or None, start)
     clean, url, _ = _secret_free(engagement)
@@ -248,9 +248,7 @@ def write_params(engagement: Engagement, out: str | Path, folder: str | Path, st
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for stage in names:
-        path = folder / f"{stage}.yaml"
-        path.write_text(yaml.safe_dump(plan.parameters[stage], sort_keys=False, allow_unicode=True), encoding="utf-8")
-        paths.append(path)
+        paths.append(serde.save(plan.parameters[stage], folder / f"{stage}.yaml"))
     return paths
 
 
@@ -351,7 +349,7 @@ def _run_stage(stage: str, out: Path, params: dict[str, Any], position: str, pro
     nb = nbs.clean(nbformat.read(target, as_version=4), notebook)
     nbformat.write(nb, target)
     nav = nbs.navigation([("Report", titles.FILE), ("Executed notebook", notebook)])
-    target.with_suffix(".html").write_text(nbs.export_html(nb, title_of(stage), nav, failure), encoding="utf-8")
+    serde.write_text(target.with_suffix(".html"), nbs.export_html(nb, title_of(stage), nav, failure))
     return failure
 
 

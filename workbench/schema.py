@@ -10,7 +10,9 @@ the same table keys.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
+
+from workbench import serde
 
 
 @dataclass
@@ -243,6 +245,8 @@ class Schema:
     routines : stored functions and procedures.
     triggers : triggers on the tables.
     """
+
+    FORMAT: ClassVar[serde.Format] = serde.Format("schema")
 
     dialect: str
     database: str

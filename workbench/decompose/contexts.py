@@ -26,10 +26,10 @@ one), so a context is a group of services more tied to each other than chance wo
 def service_graph(g: nx.Graph, services: Mapping[str, set[str]]) -> nx.Graph:
     """One node per service (attribute ``tables``), edges the summed table edge weights between them."""
     where = {t: s for s, ts in services.items() for t in ts}
-    h = nx.Graph()
+    h: nx.Graph[str] = nx.Graph()
     for s, ts in sorted(services.items()):
         h.add_node(s, tables=len(ts))
-    for a, b, w in g.edges(data="weight"):
+    for a, b, w in g.edges(data="weight", default=1.0):
         sa, sb = where.get(a), where.get(b)
         if sa is None or sb is None or sa == sb:
             continue

@@ -100,7 +100,7 @@ def build_graph(schema: Schema, workload: Workload | None = None, weights: Weigh
     excluded = set(exclude)
     tables = sorted((t for t in schema.base_tables if t.key not in excluded), key=lambda t: t.key)
     keys = {t.key for t in tables}
-    g = nx.Graph()
+    g: nx.Graph[str] = nx.Graph()
     for t in tables:
         fk_out = len({f.referred_key for f in t.foreign_keys if f.referred_key != t.key})
         g.add_node(t.key, row_count=t.row_count, columns=len(t.columns), fk_out=fk_out)
@@ -145,9 +145,9 @@ def build_graph(schema: Schema, workload: Workload | None = None, weights: Weigh
         ranked.setdefault(a, []).append((data["weight"], b))
         ranked.setdefault(b, []).append((data["weight"], a))
     strongest: set[sig.Pair] = set()
-    for t, near in ranked.items():
+    for key, near in ranked.items():
         for _, other in sorted(near, key=lambda x: (-x[0], x[1]))[:max_neighbours]:
-            strongest.add(sig.pair(t, other))
+            strongest.add(sig.pair(key, other))
     g.add_edges_from((a, b, data) for (a, b), data in sorted(edges.items())
                      if data["weight"] > 0 and (data["fk"] > 0 or data["implied_fk"] > 0 or data["name"] > 0
                                                 or (a, b) in strongest))

@@ -6,10 +6,11 @@ ones that differ, which is what an engagement file or a notebook parameter needs
 >>> o = DecomposeOptions.from_mapping({"services": 12, "pins": {"orders": "sales"}})
 >>> o.given()
 {'services': 12, 'pins': {'orders': 'sales'}}
->>> DecomposeOptions.from_mapping({"servces": 3})
+>>> DecomposeOptions.from_mapping({"servces": 3})  # doctest: +NORMALIZE_WHITESPACE
 Traceback (most recent call last):
 ...
-workbench.errors.WorkbenchError: unknown decomposition option 'servces' (known: method, resolution, services, weights, pins, together, apart, exclude, min_size, max_size, seed, stability, ambiguity, roles, reference)
+workbench.errors.WorkbenchError: unknown decomposition option 'servces' (known: method, resolution, services,
+weights, pins, together, apart, exclude, min_size, max_size, seed, stability, ambiguity, roles, reference)
 """
 
 from __future__ import annotations
@@ -134,4 +135,4 @@ class DecomposeOptions:
         return Weights.from_mapping(dict(self.weights))
 
 
-serde.register(DecomposeOptions, DecomposeOptions.from_mapping)
+serde.register_structure(DecomposeOptions, lambda data, _: DecomposeOptions.from_mapping(data))

@@ -325,7 +325,8 @@ def fit_count(state: State) -> None:
         where = {t: i for i, p in enumerate(parts) for t in p}
         volume: dict[int, float] = defaultdict(float)
         between: dict[tuple[int, int], float] = defaultdict(float)
-        for a, b, w in g.edges(data="weight"):
+        for a, b, data in g.edges(data=True):
+            w = float(data["weight"])
             i, j = where[a], where[b]
             volume[i] += w
             volume[j] += w
@@ -334,10 +335,10 @@ def fit_count(state: State) -> None:
         lonely = sorted((i for i in range(len(parts)) if volume[i] == 0), key=lambda i: (len(parts[i]), min(parts[i])))
         target: tuple[int, int] | None = None
         for i in lonely:
-            j = kernel if kernel is not None and kernel != i and _mergeable(state, parts[i], parts[kernel]) \
+            into = kernel if kernel is not None and kernel != i and _mergeable(state, parts[i], parts[kernel]) \
                 else _name_target(state, parts, i)
-            if j is not None:
-                target = (i, j)
+            if into is not None:
+                target = (i, into)
                 break
         if target is None:
             total = sum(volume.values()) or 1.0
@@ -350,8 +351,8 @@ def fit_count(state: State) -> None:
             else:
                 order = sorted(range(len(parts)), key=lambda i: (len(parts[i]), min(parts[i])))
                 small = order[0]
-                j = _name_target(state, parts, small)
-                target = (small, j if j is not None else order[-1])
+                named = _name_target(state, parts, small)
+                target = (small, named if named is not None else order[-1])
         i, j = target
         parts[j] |= parts[i]
         state.fitted.extend(sorted(parts[i]))
@@ -483,9 +484,9 @@ def place_shared(state: State) -> None:
     referrers = g.graph["referrers"] if "referrers" in g.graph else sig.references(state.schema)
     referenced = {p for p, children in referrers.items() if children}
     by_key = {t.key: t for t in state.schema.base_tables}
-    left = defaultdict(int)
-    for t, s in clustered.items():
-        left[s] += 1
+    left: dict[str, int] = defaultdict(int)
+    for svc in clustered.values():
+        left[svc] += 1
     for t in sorted(clustered):
         if t in referenced or t in state.constrained or t in found:
             continue
@@ -494,8 +495,9 @@ def place_shared(state: State) -> None:
         targets = {f.referred_key for f in by_key[t].foreign_keys if f.referred_key != t}
         structural = {x for x, d in g[t].items() if d.get("fk", 0) > 0 or d.get("implied_fk", 0) > 0}
         homes = {set_aside_home.get(x) for x in targets | structural}
-        if targets and len(homes) == 1 and None not in homes:
-            home = homes.pop()
+        only = next(iter(homes)) if len(homes) == 1 else None
+        if targets and only is not None:
+            home = only
             where[t] = home
             left[clustered[t]] -= 1
             state.notes[t] = TableNote(role="satellite", reason=f"its keys lead only to {home} tables "

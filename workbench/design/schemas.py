@@ -9,7 +9,7 @@ of cross-service FKs stay, documented by a column comment, as references by id.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,9 +17,10 @@ from sqlalchemy.dialects import postgresql
 from sqlglot import exp, parse_one
 from sqlglot.errors import SqlglotError
 
+from workbench.db import sqlglot_dialect
 from workbench.design.model import Design, Reference, ServiceDesign, TargetTable
 from workbench.design.objectnames import unique_name
-from workbench.design.sqltypes import SQLGLOT_DIALECTS, to_sqlalchemy
+from workbench.design.sqltypes import to_sqlalchemy
 from workbench.errors import WorkbenchError
 from workbench.schema import Column, UserType
 
@@ -48,12 +49,13 @@ def check_dialect(name: str) -> str:
     return canonical
 
 
-_TIME_FUNCS = {exp.CurrentTimestamp: sa.func.current_timestamp, exp.CurrentDate: sa.func.current_date,
-               exp.CurrentTime: sa.func.current_time}
+_TIME_FUNCS: dict[type[exp.Expression], Callable[[], sa.ColumnElement[Any]]] = {
+    exp.CurrentTimestamp: sa.func.current_timestamp, exp.CurrentDate: sa.func.current_date,
+    exp.CurrentTime: sa.func.current_time}
 
 
 def server_default(text: str | None, dialect: str | None, type_: sa.types.TypeEngine | None = None
-                   ) -> tuple[sa.ColumnElement[object] | str | None, str | None]:
+                   ) -> tuple[sa.ColumnElement[Any] | sa.TextClause | str | None, str | None]:
     """A portable server default for the source's default text, or (None, why it was left out).
 
     Literals (numbers, strings, booleans) and the current date/time carry over; anything else
@@ -67,7 +69,7 @@ def server_default(text: str | None, dialect: str | None, type_: sa.types.TypeEn
     if text is None or not text.strip():
         return None, None
     try:
-        node = parse_one(text, read=SQLGLOT_DIALECTS.get(dialect or "", dialect))
+        node = parse_one(text, read=sqlglot_dialect(dialect))
     except (SqlglotError, ValueError):
         node = None
     while isinstance(node, exp.Paren | exp.Cast):
@@ -129,7 +131,7 @@ class NativeType(sa.types.UserDefinedType[object]):
         return self.text
 
     @property
-    def _type_affinity(self) -> type[sa.types.TypeEngine[object]] | None:  # type: ignore[override]
+    def _type_affinity(self) -> type[sa.types.TypeEngine[object]] | None:
         """The generic type's: an integer stays an integer (identity, AUTO_INCREMENT), a string a string."""
         return self.generic._type_affinity if self.generic is not None else super()._type_affinity
 
@@ -294,13 +296,13 @@ def table(tt: TargetTable, metadata: sa.MetaData, service: ServiceDesign, source
         type_ = _type(tt, c.name, c.type, source_dialect, target, key_columns, types, service.namespace)
         default = _default(c, tt, source_dialect, target, type_, types, service.namespace)
         computed = _computed(c, tt, source_dialect, target, types, service.namespace)
-        args: list[object] = [sa.Identity()] if identity == c.name else []
+        args: list[sa.schema.SchemaItem] = [sa.Identity()] if identity == c.name else []
         if computed is not None:
             args.append(computed)
         columns.append(sa.Column(c.name, type_, *args, nullable=c.nullable and c.name not in t.primary_key,
                                  server_default=default if default is not None and computed is None else None,
                                  comment=_comment(c.comment, refs, c.name), autoincrement=identity == c.name))
-    constraints: list[sa.SchemaItem] = []
+    constraints: list[sa.schema.SchemaItem] = []
     if t.primary_key:
         constraints.append(sa.PrimaryKeyConstraint(*t.primary_key))
     for u in t.unique_constraints:

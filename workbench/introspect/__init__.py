@@ -135,10 +135,10 @@ def read_schema(
         tables = [finish(t, backend, default) for t in raw]
         if backend in _CASE_INSENSITIVE:
             _canonical_fk_targets(tables)
-        if hasattr(module, "storage"):  # partitions folded into their table, materialized views marked
-            tables = module.storage(conn, tables, chosen, default)
-        types, routines, triggers = module.logic(conn, tables, chosen, default) if hasattr(module, "logic") \
-            else ([], [], [])
+        storage, logic = getattr(module, "storage", None), getattr(module, "logic", None)
+        if storage is not None:  # partitions folded into their table, materialized views marked
+            tables = storage(conn, tables, chosen, default)
+        types, routines, triggers = logic(conn, tables, chosen, default) if logic is not None else ([], [], [])
         bar.update()
         bar.set_postfix_str("statistics")
         if module is not None:

@@ -108,7 +108,7 @@ def parse_type(dialect: Dialect, column_type: str, charset_clause: str = "") -> 
     >>> str(parse_type(d, "decimal(12,2) unsigned").compile(dialect=d))
     'DECIMAL(12, 2) UNSIGNED'
     """
-    parser = dialect._tabledef_parser  # type: ignore[attr-defined]
+    parser = dialect._tabledef_parser  # type: ignore[attr-defined]  # MySQLDialect's private parser: no public API
     state = ReflectedState()
     try:
         parser._parse_column(f"  `c` {column_type}{charset_clause},", state)

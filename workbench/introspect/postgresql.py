@@ -182,8 +182,8 @@ def _type_reflector(conn: Connection) -> Callable[[str | None, str | None, str |
     try:
         from sqlalchemy.dialects.postgresql.base import _NamedTypeLoader
 
-        reflect = dialect._reflect_type  # type: ignore[attr-defined]
-        loader = _NamedTypeLoader(dialect, conn, {"info_cache": {}})  # type: ignore[arg-type]
+        reflect = dialect._reflect_type  # type: ignore[attr-defined]  # PGDialect's private helper: no public API
+        loader = _NamedTypeLoader(dialect, conn, {"info_cache": {}})  # type: ignore[arg-type]  # wants a PGDialect
     except (ImportError, AttributeError, TypeError):
         return None
     memo: dict[tuple[str | None, str | None, str | None], Any] = {}

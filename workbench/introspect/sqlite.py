@@ -63,7 +63,7 @@ def list_schemas(conn: Connection) -> list[str]:
 def _column_type(dialect: Dialect, name: str, declared: str, hidden: int) -> sa.types.TypeEngine:
     # The very helper SQLite's Inspector.get_columns uses (affinity rules, GENERATED ALWAYS
     # stripped from computed columns), so both paths render the same type.
-    info: dict[str, Any] = dialect._get_column_info(  # type: ignore[attr-defined]
+    info: dict[str, Any] = dialect._get_column_info(  # type: ignore[attr-defined]  # SQLiteDialect's, private
         name, declared.upper(), True, None, 0, bool(hidden), hidden == 3, None
     )
     return info["type"]
@@ -84,7 +84,7 @@ def _column_rows(conn: Connection, views: list[str] | None) -> list[Any]:
         return list(conn.execute(_COLUMNS).all())
     except sa.exc.OperationalError:
         pass
-    rows = list(conn.execute(_TABLE_COLUMNS).all())
+    rows: list[tuple[Any, ...]] = [tuple(r) for r in conn.execute(_TABLE_COLUMNS).all()]
     if views is None:
         views = list(conn.execute(_VIEWS).scalars())
     for view in views:
@@ -270,12 +270,12 @@ def read(conn: Connection, schemas: list[str], default: str | None) -> list[Tabl
         if origin == "u":
             uq_names = named.get(tname, ({}, {}))[1]
             table.unique_constraints.append(
-                UniqueConstraint(uq_names.get(tuple(n.lower() for n in names)), [str(n) for n in names])
+                UniqueConstraint(uq_names.get(tuple(str(n).lower() for n in names)), [str(n) for n in names])
             )
         else:
             exprs = expressions.get(iname)
             if exprs is not None and len(exprs) == len(names):
-                names = [n if cid >= 0 else exprs[i] for i, ((cid, _), n) in enumerate(zip(cols, names, strict=True))]
+                names = [n if cid >= 0 else exprs[i] for i, ((cid, _), n) in enumerate(zip(cols, names, strict=False))]
             table.indexes.append(Index(iname, [str(n) for n in names], unique))
     return list(tables.values())
 
@@ -287,7 +287,7 @@ def stats(conn: Connection, tables: list[Table], default: str | None) -> None:
     except sa.exc.OperationalError:  # SQLite built without SQLITE_ENABLE_DBSTAT_VTAB
         btrees = []
     # Joined here, not in SQL: SQLite joins dbstat to sqlite_master by nested scans (quadratic).
-    owner = dict(conn.execute(_OWNERS).all()) if btrees else {}
+    owner: dict[str, str] = dict(conn.execute(_OWNERS).tuples().all()) if btrees else {}
     sizes: dict[str, int] = defaultdict(int)
     for name, size in btrees:
         if name in owner:

@@ -27,14 +27,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
+from workbench import serde
 from workbench.db import friendly_errors, mask_url, scrub, source_engine
 from workbench.design.model import Design, load_design
 from workbench.design.schemas import sequence_columns
-from workbench.errors import MigrationError
+from workbench.errors import MigrationError, WorkbenchError
 from workbench.migrate import checkpoint, create, logic, versions
 from workbench.migrate.copy import UnitStopped, copy_unit, step_name
 from workbench.migrate.integrity import describe, orphans
@@ -84,6 +85,8 @@ class ServiceResult:
 @dataclass
 class MigrationResult:
     """What ``workbench migrate`` did (no timings: the artifact stays reproducible)."""
+
+    FORMAT: ClassVar[serde.Format] = serde.Format("migration")
 
     source: str
     target: str
@@ -273,7 +276,7 @@ def migrate(source: str, target: str | Path, design: Design | str | Path, *, ser
         design_dir = design_dir or (folder if folder.is_dir() else folder.parent)
         design = load_design(folder)
     if chunk_size < 1:
-        raise MigrationError(f"chunk size must be positive, got {chunk_size}")
+        raise WorkbenchError(f"chunk size must be positive, got {chunk_size}")
     names = sorted(services) if services is not None else sorted(design.services)
     for name in names:
         design.service(name)
@@ -295,7 +298,5 @@ def migrate(source: str, target: str | Path, design: Design | str | Path, *, ser
         where.dispose()
     failures = result.failures()
     if failures:
-        error = MigrationError(f"{len(failures)} problem(s), first: {failures[0]}")
-        error.result = result  # type: ignore[attr-defined]
-        raise error
+        raise MigrationError(f"{len(failures)} problem(s), first: {failures[0]}", result)
     return result

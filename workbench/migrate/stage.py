@@ -65,7 +65,7 @@ def fresh_default_target(out_dir: str | Path, d: Design) -> Path:
     if folder.exists() and (not marker.exists() or marker.read_text().strip() != digest):
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    marker.write_text(digest + "\n", encoding="utf-8")
+    serde.write_text(marker, digest + "\n")
     return folder
 
 
@@ -89,7 +89,9 @@ def _migrate(db_url: str, where: str, d: Design, names: list[str] | None, chunk_
         return migrate(db_url, where, d, services=names, chunk_size=chunk_size, design_dir=folder,
                        alembic=folder is not None, progress=progress)
     except MigrationError as exc:
-        return exc.result  # type: ignore[attr-defined,no-any-return]
+        if exc.result is None:
+            raise
+        return exc.result
 
 
 def run(db_url: str, out_dir: str | Path, *, target: str | None = None, design_dir: str | Path | None = None,

@@ -331,12 +331,11 @@ def write_environment(design: Design, service: str, design_dir: str | Path, dial
     (folder / "versions").mkdir(parents=True, exist_ok=True)
     if not (Path(design_dir) / "design.json").exists():  # env.py reads its metadata from there
         serde.save(design, Path(design_dir) / "design.json")
-    (folder / "env.py").write_text(_ENV.format(service=service, namespace=svc.namespace), encoding="utf-8")
-    (folder / "script.py.mako").write_text(_MAKO, encoding="utf-8")
-    (folder / "alembic.ini").write_text(_INI.format(service=service, dialect=dialect,
-                                                    url=url_without_password(url).replace("%", "%%")),
-                                        encoding="utf-8")
-    (folder / "versions" / f"{BASELINE}.py").write_text(baseline_source(design, service, dialect), encoding="utf-8")
+    serde.write_text(folder / "env.py", _ENV.format(service=service, namespace=svc.namespace))
+    serde.write_text(folder / "script.py.mako", _MAKO)
+    serde.write_text(folder / "alembic.ini", _INI.format(service=service, dialect=dialect,
+                                                         url=url_without_password(url).replace("%", "%%")))
+    serde.write_text(folder / "versions" / f"{BASELINE}.py", baseline_source(design, service, dialect))
     return folder
 
 

@@ -78,8 +78,7 @@ def run(db_url: str, out_dir: str | Path, *, target: str | None = None, design_d
     serde.save(DriftReport(seen_from(report.target, out), report.drifts, report.missing), out / "drift.json")
     serde.save(found, out / "advice.json")
     for name, items in monitoring.items():
-        (out / "monitoring").mkdir(exist_ok=True)
-        (out / "monitoring" / f"{name}.sql").write_text(script(items, name), encoding="utf-8")
+        serde.write_text(out / "monitoring" / f"{name}.sql", script(items, name))
     checks = {
         "every service of the design is on the target": not report.missing,
         "no drift between the live schemas and the design": not report.drifts,

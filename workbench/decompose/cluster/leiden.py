@@ -29,7 +29,8 @@ def _run(g: nx.Graph, resolution: float, seed: int) -> list[set[Any]]:
 
     nodes = sorted(g.nodes, key=str)
     index = {n: i for i, n in enumerate(nodes)}
-    edges = sorted((min(index[a], index[b]), max(index[a], index[b]), float(w)) for a, b, w in g.edges(data="weight"))
+    edges = sorted((min(index[a], index[b]), max(index[a], index[b]), float(w))
+                   for a, b, w in g.edges(data="weight", default=1.0))
     ig_graph = ig.Graph(n=len(nodes), edges=[(a, b) for a, b, _ in edges])
     ig_graph.es["weight"] = [w for _, _, w in edges]
     part = la.find_partition(ig_graph, la.RBConfigurationVertexPartition, weights="weight",
