@@ -68,7 +68,8 @@ def test_bad_numbers_and_deep_nesting_are_malformed_lines(tmp_path: Path) -> Non
 
 def test_bad_numbers_in_csv_exports(tmp_path: Path) -> None:
     pgss = tmp_path / "pgss.csv"
-    rows = [["query", "calls", "total_exec_time"]] + [[f"SELECT * FROM a WHERE id = ${i}", "3", "1.0"] for i in range(9)]
+    rows = [["query", "calls", "total_exec_time"]]
+    rows += [[f"SELECT * FROM a WHERE id = ${i}", "3", "1.0"] for i in range(9)]
     rows += [["SELECT 1", "inf", "1"], ["SELECT 2", "1", "1e400"], ["SELECT 3", "-2", "1"], ["SELECT 4", "1", "NaN"],
              ["SELECT 5", "1", "-1"], ["SELECT 6", "1e400", "1"]]
     with pgss.open("w", newline="") as f:

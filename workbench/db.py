@@ -13,10 +13,12 @@ in this process is registered so :func:`scrub` can remove it from driver error m
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import sqlalchemy as sa
@@ -163,8 +165,8 @@ def resolve_url(url: str | URL) -> URL:
     typed into a notebook or an engagement file. A referenced value inside ``user:password@`` is
     inserted URL-escaped, so any character may be in a password.
 
-    >>> resolve_url("sqlite:///x.db").get_backend_name()
-    'sqlite'
+    >>> resolve_url("sqlite:///x.db").get_backend_name(), resolve_url("postgres://app@db/x").drivername
+    ('sqlite', 'postgresql')
     """
     if isinstance(url, URL):
         parsed = url
@@ -180,6 +182,8 @@ def resolve_url(url: str | URL) -> URL:
             raise BadURLError(f"not a database URL: {mask_whole(original)!r} (expected e.g. "
                               "postgresql://user@host/db; a password with @ : / # % URL-escaped, or as ${VAR})"
                               ) from None
+    if parsed.drivername.split("+")[0] == "postgres":  # libpq's and Heroku's spelling; SQLAlchemy wants postgresql
+        parsed = parsed.set(drivername="postgresql" + parsed.drivername[len("postgres"):])
     if parsed.password is None and os.environ.get(PASSWORD_ENV) and parsed.get_backend_name() != "sqlite":
         parsed = parsed.set(password=os.environ[PASSWORD_ENV])
     _register_secret(parsed.password if isinstance(parsed.password, str) else None)
@@ -237,7 +241,7 @@ def _utf8_password(dialect: object, conn_rec: object, cargs: object, cparams: di
 
 def _create(url: URL, **kwargs: object) -> Engine:
     try:
-        engine = sa.create_engine(url, **kwargs)  # type: ignore[arg-type]
+        engine = sa.create_engine(url, **kwargs)
         if engine.dialect.driver == "pymysql":
             sa.event.listen(engine, "do_connect", _utf8_password)
         return engine
@@ -268,7 +272,7 @@ def source_engine(url: str | URL, **kwargs: object) -> Engine:
         engine = _create(parsed, **kwargs)
 
         @sa.event.listens_for(engine, "connect")
-        def _readonly(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _readonly(dbapi_conn: Any, _record: Any) -> None:  # a DBAPI connection: no common type
             with dbapi_conn.cursor() as cur:
                 cur.execute("SET SESSION TRANSACTION READ ONLY")
 
@@ -276,7 +280,7 @@ def source_engine(url: str | URL, **kwargs: object) -> Engine:
         engine = _create(parsed, **kwargs)
 
         @sa.event.listens_for(engine, "begin")
-        def _readonly_tx(conn):  # type: ignore[no-untyped-def]
+        def _readonly_tx(conn: sa.Connection) -> None:
             if family == "oracle":
                 conn.exec_driver_sql("SET TRANSACTION READ ONLY")
 
@@ -299,3 +303,29 @@ def friendly_errors(url: str | URL) -> Iterator[None]:
             detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise ConnectError(f"cannot use {mask_url(url)}: {scrub(detail)}") from None
         raise
+
+
+SQLGLOT_DIALECTS: dict[str, str] = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite",
+                                    "mssql": "tsql", "oracle": "oracle"}  # fmt: skip
+"""SQLAlchemy backend names (as in ``schema.json`` and target dialects) -> sqlglot dialects."""
+
+
+@functools.lru_cache(maxsize=64)
+def sqlglot_dialect(name: str | None) -> str | None:
+    """The sqlglot dialect for a SQLAlchemy backend name (a sqlglot name is kept as it is).
+
+    None (sqlglot's generic SQL) for no name or one sqlglot does not know, rather than an error
+    at every parse.
+
+    >>> sqlglot_dialect("postgresql"), sqlglot_dialect("mssql"), sqlglot_dialect("postgres"), sqlglot_dialect(None)
+    ('postgres', 'tsql', 'postgres', None)
+    >>> sqlglot_dialect("no_such_backend") is None
+    True
+    """
+    if not name:
+        return None
+    if name in SQLGLOT_DIALECTS:
+        return SQLGLOT_DIALECTS[name]
+    from sqlglot.dialects.dialect import Dialect
+
+    return name if Dialect.get(name) is not None else None
