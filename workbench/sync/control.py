@@ -266,6 +266,21 @@ def caught_up(source: str, target: str | Path, design: Design | str | Path, head
     return True
 
 
+def positioned(target: str | Path, design: Design, state_dir: str | Path, services: Iterable[str]) -> bool:
+    """Whether every service has a committed position (the follower levelled it and follows the log)."""
+    spec = state.load_capture(Path(state_dir))
+    where = Target.parse(target)
+    try:
+        for name in services:
+            schema = where.schema(design, name)
+            with where.engine(design, name).connect() as conn:
+                if not state.exists(conn, schema) or state.read(conn, schema, spec.name) is None:
+                    return False
+    finally:
+        where.dispose()
+    return True
+
+
 def covers(backend: str, stored: str, position: str) -> bool:
     """Whether a service at ``stored`` has applied everything up to ``position``.
 

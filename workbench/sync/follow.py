@@ -226,9 +226,10 @@ class Follower:
         """Ask the follower to stop after the current batch (thread-safe)."""
         self._stop.set()
 
-    def _retrying(self, what: str, action: Callable[[], Any], options: FollowOptions) -> Any:
+    def _retrying(self, what: str, action: Callable[[], Any], options: FollowOptions,
+                  limit: float | None = None) -> Any:
         """Run ``action``; after a lost connection, wait and run it again (it must be idempotent)."""
-        deadline = time.monotonic() + options.retry_for
+        deadline = time.monotonic() + (options.retry_for if limit is None else limit)
         delay = 0.2
         while True:
             try:
@@ -456,7 +457,7 @@ class Follower:
         """Follow until stopped (Ctrl-C, SIGTERM, :meth:`stop`), ``duration`` or ``until_caught_up``."""
         options = options or FollowOptions()
         started = time.monotonic()
-        self._retrying("check the target", self._check_namespaces, options)
+        self._retrying("check the target", self._check_namespaces, options, limit=10.0)
         self._bar = tqdm(desc=f"sync {self.spec.name}", unit=" changes",
                          disable=None if options.progress is None else not options.progress, dynamic_ncols=True)
         previous = None

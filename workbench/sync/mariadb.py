@@ -150,16 +150,43 @@ def health(url: str, spec: CaptureSpec) -> CaptureHealth:
         with engine.connect() as conn:
             logs = [r[0] for r in conn.exec_driver_sql("SHOW BINARY LOGS")]
             head = conn.exec_driver_sql("SELECT @@gtid_binlog_pos").scalar()
+            gone = purged(conn, spec.start)
     finally:
         engine.dispose()
+    if gone:
+        return CaptureHealth(True, None, None, head, True, gone)
     return CaptureHealth(True, None, None, head, False,
                          f"binlog files {logs[0]} .. {logs[-1]} on the server" if logs else "no binlog files")
+
+
+def oldest_gtids(conn: sa.Connection) -> tuple[str, dict[int, tuple[int, int]]]:
+    """The oldest binlog file on the server and the GTIDs logged before it (its Gtid_list event)."""
+    logs = [r[0] for r in conn.exec_driver_sql("SHOW BINARY LOGS")]
+    if not logs:
+        return "", {}
+    for row in conn.exec_driver_sql(f"SHOW BINLOG EVENTS IN '{logs[0]}' LIMIT 4"):
+        if row[2] == "Gtid_list":
+            return logs[0], parse_gtids(str(row[5]).strip("[] "))
+    return logs[0], {}
+
+
+def purged(conn: sa.Connection, position: str) -> str | None:
+    """A message when the binlog no longer holds the transactions after ``position`` (None: it does)."""
+    if not position:
+        return None
+    first, before = oldest_gtids(conn)
+    for domain, (_server, seq) in parse_gtids(position).items():
+        if domain in before and before[domain][1] > seq:
+            return (f"the binlog no longer holds what follows GTID {position} (the oldest file, {first}, starts after "
+                    f"{gtid_text({domain: before[domain]})}): purged; set the capture up again (sync teardown, setup) "
+                    "and the follower levels every service anew")
+    return None
 
 
 def _connection(url: str) -> dict[str, Any]:
     parsed = resolve_url(url)
     return {"host": parsed.host or "localhost", "port": parsed.port or 3306, "user": parsed.username or "",
-            "passwd": parsed.password or ""}
+            "password": parsed.password or ""}
 
 
 class MariaDBReader(LogReader):
@@ -231,6 +258,14 @@ class MariaDBReader(LogReader):
         from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
 
         logging.getLogger("pymysqlreplication").setLevel(logging.ERROR)  # its advice on binlog_row_metadata: see doc
+        engine = source_engine(self.url, poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as conn:
+                gone = purged(conn, position)
+        finally:
+            engine.dispose()
+        if gone:  # the library would reconnect for ever to a server that refuses the position
+            raise CaptureError(gone)
         database = self.spec.database or ""
         schemas = sorted({database} | {t.partition(".")[0] for t in self.keys if "." in t})
         tables = sorted({t.partition(".")[2] if "." in t else t for t in self.keys})

@@ -148,6 +148,7 @@ class _Follower:
 
 def rehearse(server: str, *, scale: float = 0.02, rate: float = 30.0, duration: float = 10.0, kills: int = 2,
              drops: int = 1, seed: int = 7, design: Design | None = None, services: list[str] | None = None,
+             source: str | None = None,
              work_dir: str | Path | None = None, keep: bool = False, catch_up_timeout: float = 180.0,
              log: Callable[[str], None] | None = None) -> RehearsalResult:
     """Rehearse the follow on the server at ``server`` (an admin URL: it creates and drops databases).
@@ -159,6 +160,7 @@ def rehearse(server: str, *, scale: float = 0.02, rate: float = 30.0, duration: 
     kills, drops : follower SIGKILLs, and terminations of its target connections, during the replay.
     design : the design to migrate (default: introspect the loaded sample and design it).
     services : the services to migrate and follow (default: all).
+    source : a database on the server already holding the sample (it is written to; default: load a new one).
     """
     say = log or (lambda _text: None)
     family = url_backend(server)
@@ -167,7 +169,9 @@ def rehearse(server: str, *, scale: float = 0.02, rate: float = 30.0, duration: 
     base = f"wb_rehearsal_{uuid.uuid4().hex[:8]}"
     folder = Path(work_dir) if work_dir else Path("reports") / "rehearsal" / base
     folder.mkdir(parents=True, exist_ok=True)
-    source, target = _database_url(server, f"{base}_src"), _database_url(server, base)
+    given = source is not None
+    source = source if source is not None else _database_url(server, f"{base}_src")
+    target = _database_url(server, base)
     result = RehearsalResult(family, mask_url(server), scale)
     admin = target_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     rng = random.Random(seed)
@@ -175,12 +179,14 @@ def rehearse(server: str, *, scale: float = 0.02, rate: float = 30.0, duration: 
     set_up = False
     try:
         with friendly_errors(server):
-            _create(admin, family, f"{base}_src")
+            if not given:
+                _create(admin, family, f"{base}_src")
             _create(admin, family, base)
-        from workbench.sample import load
+        if not given:
+            from workbench.sample import load
 
-        say(f"loading the sample (scale {scale}) into {base}_src")
-        load(source, scale=scale)
+            say(f"loading the sample (scale {scale}) into {base}_src")
+            load(source, scale=scale)
         d = design if design is not None else _design_for(source, folder)
         prefix = f"{base}_" if family == "mysql" else ""
         d = with_prefix(d, prefix)
@@ -201,6 +207,12 @@ def rehearse(server: str, *, scale: float = 0.02, rate: float = 30.0, duration: 
             args += ["--service", name]
         follower = _Follower(args, folder / "follower.log")
         follower.start()
+        say("waiting for the follower to level the services with its first snapshot")
+        deadline = time.monotonic() + catch_up_timeout
+        while not control.positioned(target, d, state_dir, names):
+            if time.monotonic() > deadline or not follower.alive():
+                raise WorkbenchError(f"the follower did not start following (see {folder / 'follower.log'})")
+            time.sleep(0.3)
         moments = sorted([("kill", rng.uniform(0.15, 0.85) * duration) for _ in range(kills)]
                          + [("drop", rng.uniform(0.15, 0.85) * duration) for _ in range(drops)], key=lambda m: m[1])
         stop = threading.Event()
