@@ -47,7 +47,7 @@ BACKENDS = ["postgresql", "mariadb"]
 SETTINGS = {
     "postgresql": ("SHOW wal_level", ["logical"],
                    "PostgreSQL needs wal_level=logical (ALTER SYSTEM SET wal_level = logical; restart; see .ci/run)"),
-    "mariadb": ("SELECT CONCAT(@@log_bin, @@binlog_format, @@binlog_row_image)", ["1ROWFULL", "ONROWFULL"],
+    "mariadb": ("SELECT CONCAT(IF(@@log_bin, 1, 0), @@binlog_format, @@binlog_row_image)", ["1ROWFULL"],
                 "MariaDB needs --log-bin --binlog-format=ROW --binlog-row-image=FULL --server-id=1 (see .ci/run)"),
 }
 
