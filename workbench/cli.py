@@ -664,7 +664,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--service", action="append", help="only this service (repeatable; default: all)")
     p.add_argument("--until-caught-up", action="store_true", help="stop once lag is 0")
     p.add_argument("--duration", type=float, help="stop after this many seconds")
-    p.add_argument("--batch", type=int, default=5_000, help="row changes per target transaction at most")
+    p.add_argument("--batch", type=int, default=10_000, help="row changes per target transaction at most")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_sync_run)
     p = sync_sub.add_parser("status", help="per service: position, lag (events, seconds), events/s; capture health")

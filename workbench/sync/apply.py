@@ -39,6 +39,9 @@ Row = tuple[Any, ...]
 CHUNK = 500
 """Keys per ``IN (...)`` list."""
 
+ROWS_PER_STATEMENT = 5_000
+"""Rows per PostgreSQL ``INSERT ... SELECT FROM unnest(...)``."""
+
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
@@ -57,6 +60,7 @@ class Writer:
         self.q = prep.quote
         self.columns = list(unit.columns)
         self.key = list(unit.key)
+        self._types: list[str] | None = None
         cols = ", ".join(prep.quote(c) for c in self.columns)
         marks = ", ".join(self.mark for _ in self.columns)
         self.insert_sql = f"INSERT INTO {self.name} ({cols}) VALUES ({marks})"
@@ -78,13 +82,42 @@ class Writer:
         one = "(" + ", ".join(self.mark for _ in columns) + ")"
         return f"({', '.join(self.q(c) for c in columns)}) IN ({', '.join(one for _ in range(count))})"
 
+    def _array_types(self, conn: sa.Connection) -> list[str] | None:
+        """PostgreSQL: each column's type as the catalog spells it (None: a column is an array already)."""
+        if self._types is None:
+            found = dict(conn.execute(sa.text(
+                "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+                "WHERE a.attrelid = CAST(:t AS regclass) AND a.attnum > 0 AND NOT a.attisdropped"),
+                {"t": self.name}).all())
+            types = [found.get(c, "text") for c in self.columns]
+            self._types = [] if any(t.endswith("]") for t in types) else types
+        return self._types or None
+
+    def _many(self, conn: sa.Connection, sql: str, rows: list[Row]) -> None:
+        """Write many rows with a one-row INSERT's meaning, in as few statements as the target allows.
+
+        PostgreSQL: one ``INSERT ... SELECT * FROM unnest(%s::type[], ...)`` per chunk -- one array per
+        column, so the statement stays short whatever the rows; MariaDB: ``executemany``, which PyMySQL
+        sends as multi-row INSERTs; SQLite: ``executemany`` (in-process, no round trips).
+        """
+        if not rows:
+            return
+        types = self._array_types(conn) if self.dialect == "postgresql" else None
+        if types is None:
+            conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+            return
+        head, _, tail = sql.partition(" VALUES ")
+        rest = tail.partition(")")[2]
+        arrays = ", ".join(f"CAST({self.mark} AS {t}[])" for t in types)
+        statement = f"{head} SELECT * FROM unnest({arrays}){rest}"
+        for part in _chunks(rows, ROWS_PER_STATEMENT):
+            conn.exec_driver_sql(statement, tuple(list(column) for column in zip(*part, strict=True)))
+
     def upsert(self, conn: sa.Connection, rows: list[Row]) -> None:
-        if rows:
-            conn.exec_driver_sql(self.upsert_sql, rows)  # type: ignore[arg-type]
+        self._many(conn, self.upsert_sql, rows)
 
     def insert(self, conn: sa.Connection, rows: list[Row]) -> None:
-        if rows:
-            conn.exec_driver_sql(self.insert_sql, rows)  # type: ignore[arg-type]
+        self._many(conn, self.insert_sql, rows)
 
     def delete_where(self, conn: sa.Connection, columns: Sequence[str], values: list[Row]) -> None:
         """Delete the rows whose ``columns`` equal one of ``values``."""

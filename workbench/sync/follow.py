@@ -91,7 +91,7 @@ class FollowOptions:
     listeners : called after each committed batch.
     """
 
-    batch_changes: int = 5_000
+    batch_changes: int = 10_000
     batch_wait: float = 0.1
     coarse_every: float = 2.0
     quiet_every: float = 2.0
@@ -134,6 +134,26 @@ class _Service:
         self.written_at = 0.0
         self.coarse_dirty: set[str] = set()
         self.rate_mark = (time.monotonic(), 0)
+        self._conn: sa.Connection | None = None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sa.Connection]:
+        """A target transaction on the service's own long-lived connection (dropped after a failure)."""
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn = self.engine.connect()
+        conn = self._conn
+        try:
+            with conn.begin():
+                yield conn
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
 
 
 class _Stop(Exception):
@@ -202,8 +222,9 @@ class Follower:
             design.service(name)
         self.routes: Routes = routes(design, names)
         self.where = Target.parse(target)
-        self.source = with_sqlite_functions(source_engine(source, pool_size=2, pool_pre_ping=True)) \
-            if self.source_dialect != "sqlite" else with_sqlite_functions(source_engine(source))
+        # no ping per checkout (a read-model refill checks out a connection per batch): a stale one fails, and
+        # the batch is retried on a fresh one
+        self.source = with_sqlite_functions(source_engine(source, pool_size=2))
         self.services: dict[str, _Service] = {}
         for name in names:
             schema = self.where.schema(design, name)
@@ -334,7 +355,7 @@ class Follower:
         rd = self.reader
 
         def work() -> tuple[int, int, str, set[str]]:
-            with svc.engine.begin() as conn:
+            with svc.transaction() as conn:
                 applied = state.read(conn, svc.schema, self.spec.name, lock=True)
                 if applied is None:
                     raise TargetError(f"{svc.name}: its position row vanished from the target while following")
@@ -598,6 +619,7 @@ class Follower:
 
     def close(self) -> None:
         for svc in self.services.values():
+            svc.release()
             svc.engine.dispose()
         self.source.dispose()
         self.where.dispose()

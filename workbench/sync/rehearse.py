@@ -60,17 +60,20 @@ class RehearsalResult:
     problems: list[str] = field(default_factory=list)
 
 
-def _database_url(server: str, name: str) -> str:
+def database_url(server: str, name: str) -> str:
+    """The server URL with ``name`` as its database (password kept: for connecting, never for showing)."""
     return resolve_url(server).set(database=name).render_as_string(hide_password=False)
 
 
-def _create(admin: sa.Engine, family: str, name: str) -> None:
+def create_database(admin: sa.Engine, family: str, name: str) -> None:
+    """Create database ``name`` (``admin``: an autocommit engine on the server)."""
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"' if family == "postgresql"
                              else f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
 
 
-def _drop(admin: sa.Engine, family: str, prefix: str) -> None:
+def drop_databases(admin: sa.Engine, family: str, prefix: str) -> None:
+    """Drop every database whose name starts with ``prefix`` (MariaDB: the services' databases too)."""
     with admin.connect() as conn:
         if family == "postgresql":
             for (name,) in conn.execute(sa.text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
@@ -98,7 +101,7 @@ def drop_target_connections(admin: sa.Engine, family: str, target_db: str) -> in
         return len(ids)
 
 
-def _design_for(source: str, folder: Path, statements: int = 3_000) -> Design:
+def design_for(source: str, folder: Path, statements: int = 3_000) -> Design:
     """Introspect the loaded source and design it with the sample's simulated workload (as a user would)."""
     from workbench.decompose import decompose
     from workbench.design import design as make_design
@@ -170,8 +173,8 @@ def rehearse(server: str, *, scale: float = 0.02, rate: float = 30.0, duration: 
     folder = Path(work_dir) if work_dir else Path("reports") / "rehearsal" / base
     folder.mkdir(parents=True, exist_ok=True)
     given = source is not None
-    source = source if source is not None else _database_url(server, f"{base}_src")
-    target = _database_url(server, base)
+    source = source if source is not None else database_url(server, f"{base}_src")
+    target = database_url(server, base)
     result = RehearsalResult(family, mask_url(server), scale)
     admin = target_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     rng = random.Random(seed)
@@ -180,14 +183,14 @@ def rehearse(server: str, *, scale: float = 0.02, rate: float = 30.0, duration: 
     try:
         with friendly_errors(server):
             if not given:
-                _create(admin, family, f"{base}_src")
-            _create(admin, family, base)
+                create_database(admin, family, f"{base}_src")
+            create_database(admin, family, base)
         if not given:
             from workbench.sample import load
 
             say(f"loading the sample (scale {scale}) into {base}_src")
             load(source, scale=scale)
-        d = design if design is not None else _design_for(source, folder)
+        d = design if design is not None else design_for(source, folder)
         prefix = f"{base}_" if family == "mysql" else ""
         d = with_prefix(d, prefix)
         names = sorted(services) if services else sorted(d.services)
@@ -266,7 +269,7 @@ def rehearse(server: str, *, scale: float = 0.02, rate: float = 30.0, duration: 
                 control.teardown(source, state_dir=folder / "sync")
         if not keep:
             with contextlib.suppress(Exception):
-                _drop(admin, family, base)
+                drop_databases(admin, family, base)
         admin.dispose()
     return result
 

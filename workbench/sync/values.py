@@ -66,26 +66,39 @@ def _as_time(value: Any) -> Any:
     return value
 
 
+_ADAPTED = {"postgresql": {"json", "other"}, "mysql": {"json", "other", "uuid"}}
+"""Kinds whose values a target driver may not take as they come (SQLite: all but these below)."""
+
+_SQLITE_AS_IS = {"int", "float", "text", "char", "bool"}
+
+
 def converter(kinds: Sequence[Kind], source: str, target: str) -> Callable[[Sequence[Any]], Row]:
     """A function making one row of source values (in ``kinds`` order) ready for the target's driver.
 
     ``source`` is the source dialect, or ``python`` for typed values rebuilt from canonical texts.
+    Only the columns whose kind may need it go through the migration's adapter.
     """
     adapt = adapter("python" if source == "sqlite" else source, target)
+    needs = (lambda k: k not in _SQLITE_AS_IS) if target == "sqlite" else \
+        (lambda k: k in _ADAPTED.get(target, set()))
+    adapted = [i for i, kind in enumerate(kinds) if needs(kind.name)] if adapt is not None else []
     fixes: list[tuple[int, Callable[[Any], Any]]] = []
     for i, kind in enumerate(kinds):
         if kind.name == "bool" and target == "postgresql":
             fixes.append((i, lambda v: v if v is None or isinstance(v, bool) else bool(int(v))))
         elif kind.name == "time" and target != "mysql":
             fixes.append((i, _as_time))
+    if not fixes and not adapted:
+        return tuple
 
     def convert(values: Sequence[Any]) -> Row:
-        row = tuple(values)
-        if fixes:
-            items = list(row)
-            for i, fix in fixes:
-                items[i] = fix(items[i])
-            row = tuple(items)
-        return adapt([row])[0] if adapt is not None else row
+        row = list(values)
+        for i, fix in fixes:
+            row[i] = fix(row[i])
+        if adapted and adapt is not None:
+            done = adapt([tuple(row[i] for i in adapted)])[0]
+            for j, i in enumerate(adapted):
+                row[i] = done[j]
+        return tuple(row)
 
     return convert
