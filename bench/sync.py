@@ -186,8 +186,9 @@ def run(backend: str, scale: float, backlog: int, rate: float, seconds: float) -
             "bench": "sync", "backend": backend, "measure": "apply_rate", "scale": scale, "services": len(names),
             "row_changes": floor_changes, "written": written, "applied_events": result.events,
             "transactions": result.transactions, "seconds": round(apply_seconds, 3),
-            "row_changes_per_s": round(apply_rate), "floor_seconds": round(floor_seconds, 3),
-            "floor_row_changes_per_s": round(floor_rate), "ratio": round(apply_rate / floor_rate, 3) if floor_rate else None,
+            "row_changes_per_s": round(apply_rate), "applied_per_s": round(result.events / apply_seconds),
+            "floor_seconds": round(floor_seconds, 3), "floor_row_changes_per_s": round(floor_rate),
+            "ratio": round(apply_rate / floor_rate, 3) if floor_rate else None,
             "equal": report.ok, "aim": "ratio >= 0.5 and row_changes_per_s >= 5000",
             "ok": bool(report.ok and floor_rate and apply_rate / floor_rate >= 0.5 and apply_rate >= 5000)})
 
@@ -199,8 +200,13 @@ def run(backend: str, scale: float, backlog: int, rate: float, seconds: float) -
             process, out = _replay_in_process(source, rate, seconds, seed=31 if mode == "floor" else 32)
             if mode == "floor":
                 stop = threading.Event()
-                watcher = threading.Thread(target=lambda: (process.join(), time.sleep(2), stop.set()), daemon=True)
-                watcher.start()
+
+                def finish(process: multiprocessing.Process = process, stop: threading.Event = stop) -> None:
+                    process.join()
+                    time.sleep(2)  # what the last commits still send
+                    stop.set()
+
+                threading.Thread(target=finish, daemon=True).start()
                 _drain(source, floor_spec, r, floor_position if family == "mysql" else floor_spec.start, head,
                        backend, stop_at_head=False, seen=seen, until=stop)
             else:

@@ -19,7 +19,9 @@ from workbench import cli
 from workbench.design import load_design
 from workbench.migrate import migrate, verify
 from workbench.migrate.units import units
+from workbench.reporting import title
 from workbench.sync import FollowOptions, RowChange, SourceTransaction, follow, setup, status
+from workbench.sync import frames as sync_frames
 from workbench.sync.apply import KeyedPlan, OrderedPlan
 from workbench.sync.routes import Recompute, routes
 
@@ -130,3 +132,21 @@ def test_a_sqlite_legacy_database_is_followed_by_polling_deletes_included(
     assert sum(s["events"] for s in out["services"]) == second.events
     st = status(source, target, d, state_dir=state_dir, services=names)
     assert not st.health.left_behind and st.services[0].position.startswith("poll:")
+
+    # the CLI's verify after a follow, then what the notebook's follow section and the title page show
+    assert cli.main(["sync", "run", "--source", source, "--target", str(target), "--design", str(sync_design),
+                     "--state", str(state_dir), "--until-caught-up", "--verify", "--no-progress",
+                     *sum((["--service", n] for n in names), [])]) == 0
+    assert f"verify: {len(report.tables)}/{len(report.tables)} tables equal" in capsys.readouterr().out
+    view = sync_frames.load_view(state_dir)
+    assert view.exists and view.state == "stopped" and view.verify is not None and view.verify.ok
+    text = sync_frames.summary(view)
+    assert "wb_test_poll" in text and f"{len(report.tables)} of {len(report.tables)} tables equal" in text
+    assert list(sync_frames.services_frame(view)["service"]) == names
+    assert len(sync_frames.lag_frame(view)) >= 3 and sync_frames.lag_plot(view).axes
+    assert sync_frames.events_plot(view).axes
+    out = tmp_path / "report"
+    shutil.copytree(state_dir, out / "design" / "sync")
+    figures = {f.key: f for f in title.summary(out)[0]}
+    assert figures["sync_services"].value == len(names) and figures["sync_events"].value >= second.events
+    assert "stopped" in figures["sync_tables"].label

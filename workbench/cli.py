@@ -414,6 +414,18 @@ def _cmd_sync_run(args: argparse.Namespace) -> int:
           + (f"; {result.retries} reconnects" if result.retries else ""))
     for service, rows in sorted(result.reconciled.items()):
         print(f"  {service}: levelled with the source snapshot ({rows:,} rows written)")
+    if args.verify:
+        from workbench import serde
+        from workbench.migrate.verify import verify
+        from workbench.sync.model import VERIFY_FILE
+
+        report = verify(args.source, args.target, design, services=args.service or None)
+        serde.save(report, _sync_state(args, folder) / VERIFY_FILE)
+        equal = sum(t.status == "equal" for t in report.tables)
+        print(f"verify: {equal}/{len(report.tables)} tables equal -> {_sync_state(args, folder) / VERIFY_FILE}")
+        for line in report.problems():
+            print(f"  {line}")
+        return 0 if report.ok else 1
     return 0
 
 
@@ -665,6 +677,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until-caught-up", action="store_true", help="stop once lag is 0")
     p.add_argument("--duration", type=float, help="stop after this many seconds")
     p.add_argument("--batch", type=int, default=10_000, help="row changes per target transaction at most")
+    p.add_argument("--verify", action="store_true", help="then verify every table (exit 1 on a difference); "
+                                                          "saved as <state>/verify.json for the report")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_sync_run)
     p = sync_sub.add_parser("status", help="per service: position, lag (events, seconds), events/s; capture health")

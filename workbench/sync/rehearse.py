@@ -28,6 +28,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from workbench import serde
 from workbench.db import backend as url_backend
 from workbench.db import friendly_errors, mask_url, resolve_url, target_engine
 from workbench.design.model import Design, load_design
@@ -37,6 +38,7 @@ from workbench.migrate.target import with_prefix
 from workbench.migrate.verify import verify
 from workbench.sync import control
 from workbench.sync.follow import APPLICATION_NAME
+from workbench.sync.model import VERIFY_FILE
 from workbench.sync.replay import ReplayResult, replay
 
 
@@ -201,8 +203,6 @@ def rehearse(server: str, *, scale: float = 0.02, rate: float = 30.0, duration: 
         say(f"migrating {len(names)} services into {base}")
         migrate(source, target, d, services=names, alembic=False, progress=False)
         design_file = folder / "rehearsal-design.json"
-        from workbench import serde
-
         serde.save(_unprefixed(d, prefix), design_file)
         args = [sys.executable, "-m", "workbench.cli", "sync", "run", "--source", source, "--target", target,
                 "--design", str(design_file), "--state", str(state_dir), "--prefix", prefix, "--no-progress"]
@@ -255,6 +255,7 @@ def rehearse(server: str, *, scale: float = 0.02, rate: float = 30.0, duration: 
         follower.stop()
         result.follower_starts = follower.starts
         report = verify(source, target, d, services=names, progress=False)
+        serde.save(report, state_dir / VERIFY_FILE)
         result.ok = report.ok
         result.problems = report.problems()
         result.tables = len(report.tables)
