@@ -37,6 +37,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -88,7 +89,7 @@ def _replay_process(url: str, rate: float, seconds: float, seed: int, out: str) 
                                      "transactions": result.transactions}))
 
 
-def _replay_in_process(url: str, rate: float, seconds: float, seed: int) -> tuple[multiprocessing.Process, Path]:
+def _replay_in_process(url: str, rate: float, seconds: float, seed: int) -> tuple[Any, Path]:
     out = Path(tempfile.mkstemp(suffix=".json")[1])
     process = multiprocessing.get_context("spawn").Process(target=_replay_process,
                                                             args=(url, rate, seconds, seed, str(out)))
@@ -201,7 +202,7 @@ def run(backend: str, scale: float, backlog: int, rate: float, seconds: float) -
             if mode == "floor":
                 stop = threading.Event()
 
-                def finish(process: multiprocessing.Process = process, stop: threading.Event = stop) -> None:
+                def finish(process: Any = process, stop: threading.Event = stop) -> None:
                     process.join()
                     time.sleep(2)  # what the last commits still send
                     stop.set()

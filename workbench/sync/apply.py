@@ -85,7 +85,7 @@ class Writer:
     def _array_types(self, conn: sa.Connection) -> list[str] | None:
         """PostgreSQL: each column's type as the catalog spells it (None: a column is an array already)."""
         if self._types is None:
-            found = dict(conn.execute(sa.text(
+            found: dict[str, str] = dict(conn.execute(sa.text(
                 "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
                 "WHERE a.attrelid = CAST(:t AS regclass) AND a.attnum > 0 AND NOT a.attisdropped"),
                 {"t": self.name}).all())
@@ -315,14 +315,15 @@ class ServiceApplier:
         key_conv = self.convert(unit, unit.key, self.source_dialect)
         deletes = [key_conv(k) for k, (op, _) in plan.ops.items() if op == "del"]
         w.delete_keys(conn, deletes)
-        puts = [full([image[c] for c in unit.columns]) for op, image in plan.ops.values() if op == "put" and image]
+        puts = [full([image[c] for c in unit.columns]) for op, image in plan.ops.values()
+                if op == "put" and image is not None]
         w.upsert(conn, puts)
         patches: dict[tuple[str, ...], list[Row]] = defaultdict(list)
-        for key, (op, image) in plan.ops.items():
-            if op == "patch" and image:
-                cols = tuple(c for c in unit.columns if c in image and c not in unit.key)
+        for key, (op, patch) in plan.ops.items():
+            if op == "patch" and patch:
+                cols = tuple(c for c in unit.columns if c in patch and c not in unit.key)
                 if cols:
-                    patches[cols].append(self.convert(unit, cols, self.source_dialect)([image[c] for c in cols])
+                    patches[cols].append(self.convert(unit, cols, self.source_dialect)([patch[c] for c in cols])
                                          + key_conv(key))
         for cols, rows in patches.items():
             w.patch(conn, cols, rows)

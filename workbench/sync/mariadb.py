@@ -128,9 +128,10 @@ def setup(url: str, name: str, routes: Routes) -> CaptureSpec:
     finally:
         engine.dispose()
     captured = set(routes.captured)
-    binary = [(t, c) for t, c in binary if t in captured]
-    if binary and str(found.get("binlog_row_metadata") or "").upper() != "FULL":
-        raise CaptureError(f"{binary[0][0]}.{binary[0][1]} is a binary column: without binlog_row_metadata=FULL the "
+    binary_columns = [(str(t), str(c)) for t, c in binary if t in captured]
+    if binary_columns and str(found.get("binlog_row_metadata") or "").upper() != "FULL":
+        table, column = binary_columns[0]
+        raise CaptureError(f"{table}.{column} is a binary column: without binlog_row_metadata=FULL the "
                            "binlog reader cannot tell its bytes from text; set it (SET GLOBAL binlog_row_metadata = "
                            "FULL, and in the server's configuration) and run setup again")
     spec.actions.append(SetupAction("nothing created on the source: the binlog is read from this GTID position",
@@ -300,7 +301,7 @@ class MariaDBReader(LogReader):
                         before, after, op = row["before_values"], row["after_values"], "update"
                     else:
                         before, after, op = row["values"], None, "delete"
-                    image = after if after is not None else before
+                    image = after if after is not None else before or {}
                     pending.append((key, op, {k: image.get(k) for k in key_cols}, before, after))
                 continue
             commit = isinstance(event, XidEvent) or (

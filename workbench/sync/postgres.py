@@ -402,9 +402,9 @@ class PostgresReader(LogReader):
                 elif kind == b"T":
                     nrels, _options = unpack_from(">IB", data, 1)
                     for i in range(nrels):
-                        rel = relations.get(unpack_from(">I", data, 6 + 4 * i)[0])
-                        if rel is not None and rel.wanted:
-                            pending.append((rel.key, "truncate", {}, None, None, ()))
+                        truncated = relations.get(unpack_from(">I", data, 6 + 4 * i)[0])
+                        if truncated is not None and truncated.wanted:
+                            pending.append((truncated.key, "truncate", {}, None, None, ()))
                 # 'O' (origin), 'Y' (type), 'M' (message): nothing to apply
         finally:
             with contextlib.suppress(Exception):

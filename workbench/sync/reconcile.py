@@ -121,7 +121,7 @@ def diff(unit: Unit, src: Side, tgt: Side, leaf: int = LEAF_ROWS) -> UnitDiff:
         _multiset(src, tgt, out)
         return out
     stack: list[tuple[Bound, Bound, int]] = [(None, None, max(s[0], t[0]))]
-    counts = {(None, None): (s[0], t[0])}
+    counts: dict[tuple[Bound, Bound], tuple[int, int]] = {(None, None): (s[0], t[0])}
     while stack:
         lo, hi, n = stack.pop()
         if n <= leaf:
