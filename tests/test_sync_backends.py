@@ -251,4 +251,4 @@ def test_the_rehearsal_converges_through_kills_and_a_dropped_target_connection(
     assert result.kills == 2 and result.follower_starts >= 3
     assert result.dropped_connections >= 1
     assert result.replay.transactions > 100 and result.replay.rows > 0 and result.replay.refused > 0
-    assert result.events > 0 and result.tables > 20
+    assert result.events > 0 and result.tables >= 15  # every table of the service, replicas included
