@@ -284,6 +284,10 @@ class ServiceApplier:
                     if pr.recompute is None or c.op == "truncate":
                         coarse.add(pr.unit.label)
                         continue
+                    if c.op == "update" and pr.used is not None and c.before and c.after and \
+                            all(col in c.before and col in c.after and c.before[col] == c.after[col]
+                                for col in pr.used):
+                        continue  # the log has both images and nothing the read model reads changed
                     for rc in pr.recompute:
                         for image in (c.before, c.after):
                             if image and all(image.get(col) is not None for col in rc.table_columns):

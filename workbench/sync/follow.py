@@ -80,8 +80,9 @@ class FollowOptions:
     batch_changes : flush a batch once it holds this many row changes...
     batch_wait : ... or this many seconds after its first transaction arrived (and at once when the log is idle).
     coarse_every : seconds between whole comparisons of coarse read models that changes touched.
-    quiet_every : seconds between position writes of services no change touched (keeps their lag figure right
-        and lets the PostgreSQL slot advance).
+    quiet_every : seconds between position writes of services no change touched, while busy (keeps their lag
+        figure right and lets the PostgreSQL slot advance)...
+    idle_every : ... and while the log is idle.
     poll_every : SQLite sources: seconds between two polls.
     status_every : seconds between ``status.json`` / ``lag.jsonl`` updates.
     until_caught_up : stop once every service covers the source's head as it was when the follower went idle.
@@ -93,8 +94,9 @@ class FollowOptions:
 
     batch_changes: int = 10_000
     batch_wait: float = 0.1
-    coarse_every: float = 2.0
-    quiet_every: float = 2.0
+    coarse_every: float = 10.0
+    quiet_every: float = 10.0
+    idle_every: float = 1.0
     poll_every: float = 1.0
     status_every: float = 1.0
     until_caught_up: bool = False
@@ -421,7 +423,7 @@ class Follower:
             for svc in self.services.values():
                 assert svc.position is not None
                 merged = rd.merge(svc.position, idle)
-                if merged != svc.position and (now - svc.written_at >= options.quiet_every or options.until_caught_up):
+                if merged != svc.position and (now - svc.written_at >= options.idle_every or options.until_caught_up):
                     self._commit(svc, [SourceTransaction(idle, "", None)], options)
             rd.confirm(self._confirmable())
         if any(s.coarse_dirty for s in self.services.values()) and (

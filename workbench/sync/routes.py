@@ -35,10 +35,30 @@ class Recompute:
 
 @dataclass
 class ProjectionRoute:
-    """A read model fed by a table: how to find the rows a change touches (None: coarse)."""
+    """A read model fed by a table: how to find the rows a change touches (None: coarse).
+
+    ``used`` names the table's columns the read model reads (its columns and join columns; None when a
+    join predicate is SQL text): an update leaving all of them as they were touches no read-model row.
+    """
 
     unit: Unit
     recompute: list[Recompute] | None
+    used: frozenset[str] | None = None
+
+
+def _used(p: Projection, table: str) -> frozenset[str] | None:
+    aliases = [s for s in p.joins if s.table == table]
+    if any(s.extra for s in p.joins):
+        return None
+    used = {c.column for c in p.columns if c.table == table}
+    names = {s.alias for s in aliases}
+    for step in p.joins:
+        for pair in step.on:
+            for side in pair:
+                alias, dot, column = side.partition(".")
+                if dot and alias in names:
+                    used.add(column)
+    return frozenset(used)
 
 
 @dataclass
@@ -152,7 +172,7 @@ def routes(design: Design, services: list[str] | None = None) -> Routes:
             for t in dict.fromkeys(sources):
                 recompute = _projection_recompute(p, t, keys)
                 whole = whole or recompute is None
-                route(t).projections.append(ProjectionRoute(unit, recompute))
+                route(t).projections.append(ProjectionRoute(unit, recompute, _used(p, t)))
             if whole:
                 coarse[name].append(unit)
     return Routes(tables, by_service, dict(coarse))
