@@ -129,7 +129,9 @@ def setup(url: str, name: str, routes: Routes) -> CaptureSpec:
                 sql = f"ALTER TABLE {_quote(conn, schema, table)} REPLICA IDENTITY FULL"
                 conn.exec_driver_sql(sql)
                 spec.replica_identity[key] = identity
-                spec.actions.append(SetupAction(f"{key}: no primary key, logged with its whole old row", sql))
+                spec.actions.append(SetupAction(
+                    f"{key}: no primary key -- REPLICA IDENTITY FULL, or its UPDATEs and DELETEs would fail once it "
+                    "is published; the whole old row is logged and identifies the row (restored by teardown)", sql))
             if missing:
                 raise CaptureError(f"{len(missing)} captured table(s) not found on {mask_url(url)}, "
                                    f"e.g. {missing[0]!r}: is the design from this database?")
