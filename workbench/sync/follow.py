@@ -78,7 +78,7 @@ class FollowOptions:
     Attributes
     ----------
     batch_changes : flush a batch once it holds this many row changes...
-    batch_wait : ... or this many seconds after its first transaction arrived (and at once when the log is idle).
+    batch_wait : ... or this many seconds after its first transaction arrived (group commit).
     coarse_every : seconds between whole comparisons of coarse read models that changes touched.
     quiet_every : seconds between position writes of services no change touched, while busy (keeps their lag
         figure right and lets the PostgreSQL slot advance)...
@@ -550,9 +550,10 @@ class Follower:
                         break
                     self._batch.append(more)
                     size += len(more.changes)
-            if self._batch and (txn is None or size >= options.batch_changes
-                                or time.monotonic() - batch_started >= options.batch_wait
-                                or not self.reader.ready()):
+            # group commit: a batch waits ``batch_wait`` for more transactions (one target commit per service for
+            # all of them) unless it is full; a commit per source transaction would bound the rate by the fsyncs
+            if self._batch and (size >= options.batch_changes
+                                or time.monotonic() - batch_started >= options.batch_wait):
                 self._flush(options)
             if not self._batch and not self.reader.ready():
                 if options.until_caught_up and head is None:
