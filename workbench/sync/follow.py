@@ -241,6 +241,11 @@ class Follower:
         self._flushed_changes = 0
         self._status_at = 0.0
         self._coarse_at = 0.0
+        self._coarse_lock = threading.Lock()
+        self._finished = threading.Event()
+        self._coarse_error: BaseException | None = None
+        mixed = {p.unit.label for r in self.routes.tables.values() for p in r.projections if p.recompute is not None}
+        self._pure_coarse = {u.label for units in self.routes.coarse.values() for u in units} - mixed
         self._bar: Any = None
 
     # -- helpers ---------------------------------------------------------------------------------------
@@ -330,25 +335,46 @@ class Follower:
 
     def _refresh_coarse(self, labels: dict[str, set[str]] | None = None) -> None:
         """Compare the coarse read models (all, or the touched ones) with their fill and write the differences."""
-        for name, svc in self.services.items():
-            wanted = labels.get(name, set()) if labels is not None else None
-            units = [u for u in self.routes.coarse.get(name, []) if wanted is None or u.label in wanted]
-            if not units:
-                continue
+        with self._coarse_lock:
+            for name, svc in self.services.items():
+                wanted = labels.get(name, set()) if labels is not None else None
+                units = [u for u in self.routes.coarse.get(name, []) if wanted is None or u.label in wanted]
+                if not units:
+                    continue
+                done = {u.label for u in units}
+                svc.coarse_dirty -= done  # a change marking one again meanwhile marks it for the next round
 
-            def work(svc: _Service = svc, units: list[Any] = units) -> None:
-                with self.source.connect() as sconn, svc.engine.begin() as tconn, svc.engine.connect() as rconn:
-                    for unit in units:
-                        src = Side(sconn, self.source_dialect, unit.source_from(self.source_dialect), unit)
-                        tgt = Side(rconn, self.where.dialect, unit.target_table(svc.schema), unit)
-                        found = diff(unit, src, tgt)
-                        if not found.empty:
-                            svc.applier.apply_diff(tconn, found, sconn)
+                def work(svc: _Service = svc, units: list[Any] = units) -> None:
+                    with self.source.connect() as sconn, svc.engine.begin() as tconn, \
+                            svc.engine.connect() as rconn:
+                        for unit in units:
+                            src = Side(sconn, self.source_dialect, unit.source_from(self.source_dialect), unit)
+                            tgt = Side(rconn, self.where.dialect, unit.target_table(svc.schema), unit)
+                            found = diff(unit, src, tgt)
+                            if not found.empty:
+                                svc.applier.apply_diff(tconn, found, sconn)
 
-            self._retrying(f"refresh {name}", work, FollowOptions())
-            self.result.coarse_refreshes += len(units)
-            svc.coarse_dirty -= {u.label for u in units}
-        self._coarse_at = time.monotonic()
+                try:
+                    self._retrying(f"refresh {name}", work, FollowOptions())
+                except BaseException:
+                    svc.coarse_dirty |= done
+                    raise
+                self.result.coarse_refreshes += len(units)
+            self._coarse_at = time.monotonic()
+
+    def _coarse_worker(self, options: FollowOptions) -> None:
+        """Background: compare the read models only a whole comparison keeps right (filled from views, say) every
+        ``coarse_every`` seconds when changes touched them -- off the apply path, so they never hold up the lag.
+        Those a change can also refill row by row are compared from the main loop instead (no two writers)."""
+        while not self._finished.wait(options.coarse_every):
+            dirty = {n: {label for label in s.coarse_dirty if label in self._pure_coarse}
+                     for n, s in self.services.items()}
+            if any(dirty.values()):
+                try:
+                    self._refresh_coarse(dirty)
+                except BaseException as exc:  # noqa: BLE001 - raised in the main loop
+                    self._coarse_error = exc
+                    return
 
     # -- applying batches --------------------------------------------------------------------------------
 
@@ -426,9 +452,14 @@ class Follower:
                 if merged != svc.position and (now - svc.written_at >= options.idle_every or options.until_caught_up):
                     self._commit(svc, [SourceTransaction(idle, "", None)], options)
             rd.confirm(self._confirmable())
-        if any(s.coarse_dirty for s in self.services.values()) and (
-                now - self._coarse_at >= options.coarse_every or head is not None):
-            self._refresh_coarse({n: s.coarse_dirty for n, s in self.services.items()})
+        if self._coarse_error is not None:
+            raise self._coarse_error
+        mixed = {n: {label for label in s.coarse_dirty if label not in self._pure_coarse}
+                 for n, s in self.services.items()}
+        if head is not None and any(s.coarse_dirty for s in self.services.values()):  # catching up: all, now
+            self._refresh_coarse({n: set(s.coarse_dirty) for n, s in self.services.items()})
+        elif any(mixed.values()) and now - self._coarse_at >= options.coarse_every:
+            self._refresh_coarse(mixed)
         if head is None or idle is None:
             return False
         return all(s.position is not None and rd.covers(s.position, head) for s in self.services.values()) \
@@ -518,6 +549,16 @@ class Follower:
         self._level(probe, options)
         self._refresh_coarse()
         self.reader = self._start_reader()
+        worker = threading.Thread(target=self._coarse_worker, args=(options,), name="wb-coarse", daemon=True)
+        worker.start()
+        try:
+            self._follow_log(options, started)
+        finally:
+            self._finished.set()
+            worker.join(timeout=60)
+
+    def _follow_log(self, options: FollowOptions, started: float) -> None:
+        assert self.reader is not None
         head: str | None = None
         batch_started = 0.0
         size = 0
@@ -564,6 +605,8 @@ class Follower:
             if time.monotonic() - self._status_at >= options.status_every:
                 self._status(following=True)
         self._flush(options)
+        if any(s.coarse_dirty for s in self.services.values()):  # a clean stop leaves no read model behind
+            self._refresh_coarse({n: set(s.coarse_dirty) for n, s in self.services.items()})
 
     def _poll_loop(self, options: FollowOptions, started: float) -> None:
         """SQLite: compare every table each poll, apply the differences; a poll finding none means caught up."""
