@@ -14,8 +14,9 @@ Order of work, and why nothing is lost between the copy and the follow
     removed by the skip in step 4; tables without a key come out exact either way. The copy only
     saves step 3 work (``tests/test_sync_backends.py`` proves both orders on both servers).
 
-Per batch of whole source transactions, each service gets one target transaction holding its
-changes and its new position (:mod:`workbench.sync.state`), so a restart -- after a crash, a
+Per batch of whole source transactions, each service's changes and its new position
+(:mod:`workbench.sync.state`) commit in one target transaction -- on a server, one transaction for
+all the services it holds (group commit); with SQLite files, one per service -- so a restart -- after a crash, a
 SIGKILL, a dropped target connection -- resumes exactly where the service stopped, and a
 transaction is applied at most once. The log is read from the earliest position any service has
 committed, and the PostgreSQL slot is confirmed only up to it. A dropped target connection is
@@ -235,6 +236,9 @@ class Follower:
             self.services[name] = _Service(name, schema, engine,
                                            ServiceApplier(name, self.routes, schema, dialect, self.source_dialect))
         self.reader: LogReader | None = None
+        # on a server, every service's namespace is reachable from one connection: one commit per batch for all
+        self._shared = next(iter(self.services.values())) if self.where.dialect != "sqlite" and self.services \
+            else None
         self.result = FollowResult(self.spec.name)
         self._stop = threading.Event()
         self._batch: list[SourceTransaction] = []
@@ -378,39 +382,58 @@ class Follower:
 
     # -- applying batches --------------------------------------------------------------------------------
 
-    def _commit(self, svc: _Service, txns: list[SourceTransaction], options: FollowOptions) -> None:
+    def _apply_one(self, conn: sa.Connection, svc: _Service,
+                   txns: list[SourceTransaction]) -> tuple[int, int, str, set[str]]:
+        """Apply one service's share of ``txns`` and its new position inside ``conn``'s transaction."""
         assert self.reader is not None
         rd = self.reader
+        applied = state.read(conn, svc.schema, self.spec.name, lock=True)
+        if applied is None:
+            raise TargetError(f"{svc.name}: its position row vanished from the target while following")
+        todo = [t for t in txns if not rd.covers(applied.position, t.position)]
+        snap = applied.snapshot
+        apply_txns = [t for t in todo if not (snap and rd.visible(snap, t))]
+        count, coarse = svc.applier.apply(conn, apply_txns, self.source)
+        position = applied.position
+        for t in todo:
+            position = rd.merge(position, t.position)
+        touched = sum(1 for t in apply_txns if any(svc.applier.wants(c.table) for c in t.changes))
+        last = next((t.commit_time for t in reversed(todo) if t.commit_time is not None), None)
+        record = state.Applied(position, snap, iso(last) or applied.commit_time, iso(utc_now()),
+                               applied.events + count, applied.transactions + touched)
+        state.write(conn, svc.schema, self.spec.name, record, insert=False)
+        skipped = sum(1 for t in todo if t.changes) - sum(1 for t in apply_txns if t.changes)
+        return count, skipped, position, coarse
 
-        def work() -> tuple[int, int, str, set[str]]:
-            with svc.transaction() as conn:
-                applied = state.read(conn, svc.schema, self.spec.name, lock=True)
-                if applied is None:
-                    raise TargetError(f"{svc.name}: its position row vanished from the target while following")
-                todo = [t for t in txns if not rd.covers(applied.position, t.position)]
-                snap = applied.snapshot
-                apply_txns = [t for t in todo if not (snap and rd.visible(snap, t))]
-                count, coarse = svc.applier.apply(conn, apply_txns, self.source)
-                position = applied.position
-                for t in todo:
-                    position = rd.merge(position, t.position)
-                touched = sum(1 for t in apply_txns if any(svc.applier.wants(c.table) for c in t.changes))
-                last = next((t.commit_time for t in reversed(todo) if t.commit_time is not None), None)
-                record = state.Applied(position, snap, iso(last) or applied.commit_time, iso(utc_now()),
-                                       applied.events + count, applied.transactions + touched)
-                state.write(conn, svc.schema, self.spec.name, record, insert=False)
-                skipped = sum(1 for t in todo if t.changes) - sum(1 for t in apply_txns if t.changes)
-                return count, skipped, position, coarse
+    def _commit(self, group: list[tuple[_Service, list[SourceTransaction]]], options: FollowOptions) -> None:
+        """Apply services' shares of a batch: in one target transaction when they share a server (one commit for
+        all: a service's changes and position still commit together), else one per service (SQLite files)."""
+        holder = self._shared or group[0][0]
 
-        count, skipped, position, coarse = self._retrying(f"apply to {svc.name}", work, options)
-        svc.position = position
-        svc.events += count
-        svc.coarse_dirty |= coarse
-        svc.written_at = time.monotonic()
-        self.result.events += count
-        self.result.skipped_visible += skipped
-        if self._bar is not None and count:
-            self._bar.update(count)
+        def work() -> list[tuple[int, int, str, set[str]]]:
+            with holder.transaction() as conn:
+                return [self._apply_one(conn, svc, txns) for svc, txns in group]
+
+        outcomes = self._retrying(f"apply to {', '.join(svc.name for svc, _ in group)}", work, options)
+        now = time.monotonic()
+        for (svc, _), (count, skipped, position, coarse) in zip(group, outcomes, strict=True):
+            svc.position = position
+            svc.events += count
+            svc.coarse_dirty |= coarse
+            svc.written_at = now
+            self.result.events += count
+            self.result.skipped_visible += skipped
+            if self._bar is not None and count:
+                self._bar.update(count)
+
+    def _commit_all(self, group: list[tuple[_Service, list[SourceTransaction]]], options: FollowOptions) -> None:
+        if not group:
+            return
+        if self._shared is not None:
+            self._commit(group, options)
+        else:
+            for item in group:
+                self._commit([item], options)
 
     def _flush(self, options: FollowOptions) -> None:
         batch, self._batch = self._batch, []
@@ -419,7 +442,7 @@ class Follower:
         assert self.reader is not None
         rd = self.reader
         now = time.monotonic()
-        changed = 0
+        group = []
         for svc in self.services.values():
             assert svc.position is not None
             txns = [t for t in batch if not rd.covers(svc.position, t.position)]
@@ -427,8 +450,8 @@ class Follower:
                 continue
             touched = any(svc.applier.wants(c.table) for t in txns for c in t.changes)
             if touched or now - svc.written_at >= options.quiet_every:
-                self._commit(svc, txns, options)
-                changed += 1
+                group.append((svc, txns))
+        self._commit_all(group, options)
         self.result.transactions += sum(1 for t in batch if t.changes)
         self._flushed_changes += sum(len(t.changes) for t in batch)
         rd.confirm(self._confirmable())
@@ -446,11 +469,13 @@ class Follower:
         idle = rd.idle_position()
         now = time.monotonic()
         if idle is not None:
+            group: list[tuple[_Service, list[SourceTransaction]]] = []
             for svc in self.services.values():
                 assert svc.position is not None
                 merged = rd.merge(svc.position, idle)
                 if merged != svc.position and (now - svc.written_at >= options.idle_every or options.until_caught_up):
-                    self._commit(svc, [SourceTransaction(idle, "", None)], options)
+                    group.append((svc, [SourceTransaction(idle, "", None)]))
+            self._commit_all(group, options)
             rd.confirm(self._confirmable())
         if self._coarse_error is not None:
             raise self._coarse_error
