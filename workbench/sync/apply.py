@@ -104,7 +104,7 @@ class Writer:
             return
         types = self._array_types(conn) if self.dialect == "postgresql" else None
         if types is None:
-            conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+            conn.exec_driver_sql(sql, rows)
             return
         head, _, tail = sql.partition(" VALUES ")
         rest = tail.partition(")")[2]
@@ -133,7 +133,7 @@ class Writer:
         """``UPDATE`` only ``columns`` (rows: their values, then the key's)."""
         sets = ", ".join(f"{self.q(c)} = {self.mark}" for c in columns)
         where = " AND ".join(f"{self.q(k)} = {self.mark}" for k in self.key)
-        conn.exec_driver_sql(f"UPDATE {self.name} SET {sets} WHERE {where}", rows)  # type: ignore[arg-type]
+        conn.exec_driver_sql(f"UPDATE {self.name} SET {sets} WHERE {where}", rows)
 
     def delete_one(self, conn: sa.Connection, rows: list[Row]) -> None:
         """Delete one row with exactly these values per row given (a table without a key)."""
@@ -148,7 +148,7 @@ class Writer:
         else:
             match = " AND ".join(f"{self.q(c)} IS {self.mark}" for c in self.columns)
             sql = f"DELETE FROM {self.name} WHERE rowid = (SELECT rowid FROM {self.name} WHERE {match} LIMIT 1)"
-        conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+        conn.exec_driver_sql(sql, rows)
 
     def delete_all(self, conn: sa.Connection) -> None:
         conn.exec_driver_sql(f"DELETE FROM {self.name}")
