@@ -121,11 +121,14 @@ class ExplorerWidget:
         self.target = w.Dropdown(options=[*x.services(), NEW], description="to", layout=w.Layout(width="340px"))
         self.new_name = w.Text(placeholder="name of a new service", description="new name",
                                layout=w.Layout(width="340px"))
-        self.move_button = w.Button(description="Move table", button_style="primary", tooltip="move the chosen table")
-        self.group_button = w.Button(description="Move selected", tooltip="move the tables selected in the list")
-        self.merge_button = w.Button(description="Merge service into target",
+        fit = w.Layout(width="auto")
+        self.move_button = w.Button(description="Move table", button_style="primary", tooltip="move the chosen table",
+                                    layout=fit)
+        self.group_button = w.Button(description="Move selected", tooltip="move the tables selected in the list",
+                                     layout=fit)
+        self.merge_button = w.Button(description="Merge service into target", layout=fit,
                                      tooltip="move every table of the chosen service into the target")
-        self.split_button = w.Button(description="Split service",
+        self.split_button = w.Button(description="Split service", layout=fit,
                                      tooltip="selected tables (or an automatic bisection) become a new service")
         self.undo_button = w.Button(description="Undo", icon="undo")
         self.redo_button = w.Button(description="Redo", icon="repeat")
