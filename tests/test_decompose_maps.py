@@ -198,3 +198,30 @@ def test_plot_displays_as_plotly_json_and_exports_with_fixed_ids(case: tuple) ->
     html = nb.cells[0].outputs[0]["data"]["text/html"]
     assert 'id="wb-plot-0-0"' in html and f'{interactive.ATTRIBUTE}="service-map"' in html
     assert "Plotly.newPlot(" in html and "http" not in html.replace("http://www.w3.org", "")
+
+
+def test_pictures_do_not_depend_on_the_hash_seed() -> None:
+    """The title page is drawn in the CLI's own process, whatever its PYTHONHASHSEED: a child process
+    with another seed draws the same pictures as this one."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import hashlib, json\n"
+        "from workbench.decompose import decompose, maps\n"
+        "from workbench.decompose.synthetic import planted\n"
+        "p = planted(n_tables=50, n_domains=4, seed=4)\n"
+        "d = decompose(p.schema, p.workload, stability=0)\n"
+        "g = maps.graph_for(d, p.schema, p.workload)\n"
+        "specs = [maps.service_map(d, g).spec(), maps.dependency_matrix(d, g).spec(),\n"
+        "         maps.neighbourhood(d, g, maps.busiest_service(d, g)).spec()]\n"
+        "print(hashlib.sha256(json.dumps(specs, sort_keys=True).encode()).hexdigest())\n"
+    )
+    seed = "1" if os.environ.get("PYTHONHASHSEED") != "1" else "2"
+    child = subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": seed},
+                           capture_output=True, text=True, check=True).stdout.strip()
+    here: dict[str, object] = {}
+    exec(script.replace("print(", "digest = ("), here)  # noqa: S102 - the same script in this process
+    assert child == here["digest"] and len(child) == len(hashlib.sha256().hexdigest())

@@ -21,8 +21,8 @@ WIDGET_OUTPUT = {"text/plain": "VBox(children=(...))",
 
 def _notebook(with_plot: bool = True) -> nbformat.NotebookNode:
     plot = interactive.Plot(go.Figure(go.Scatter(x=[1, 2], y=[3, 4], text=["</script><b>x"])), "demo", "a demo")
-    cells = [nbformat.v4.new_markdown_cell("# Title"),
-             nbformat.v4.new_code_cell("explorer", outputs=[nbformat.v4.new_output("display_data", data=WIDGET_OUTPUT)])]
+    widget = nbformat.v4.new_output("display_data", data=WIDGET_OUTPUT)
+    cells = [nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_code_cell("explorer", outputs=[widget])]
     if with_plot:
         cells.append(nbformat.v4.new_code_cell("plot", outputs=[
             nbformat.v4.new_output("display_data", data=plot._repr_mimebundle_())]))

@@ -415,12 +415,23 @@ def service_map(decomposition: Decomposition, graph: nx.Graph, *, design: Any = 
 
 
 def _order(graph: nx.Graph, tables: list[str]) -> list[str]:
-    """Tables of one service in reverse Cuthill-McKee order: ties gather near the diagonal."""
+    """Tables of one service in reverse Cuthill-McKee order (ties gather near the diagonal), each
+    connected part from its least connected table, neighbours by degree then name: the same order
+    whatever Python's hash seed (networkx's version breaks ties in set order)."""
     sub = graph.subgraph([t for t in tables if t in graph])
+    degree = {t: sub.degree(t) for t in sub}
+    seen: set[str] = set()
     ordered: list[str] = []
-    for component in sorted(nx.connected_components(sub), key=lambda c: (-len(c), min(c))):
-        part = sub.subgraph(sorted(component))
-        ordered += list(nx.utils.reverse_cuthill_mckee_ordering(part)) if len(part) > 2 else sorted(component)
+    for start in sorted(sub, key=lambda t: (degree[t], t)):
+        if start in seen:
+            continue
+        part = [start]
+        seen.add(start)
+        for node in part:  # breadth first; ``part`` grows as we go
+            for near in sorted((n for n in sub[node] if n not in seen), key=lambda n: (degree[n], n)):
+                seen.add(near)
+                part.append(near)
+        ordered += part[::-1]
     return ordered + sorted(t for t in tables if t not in graph)
 
 
