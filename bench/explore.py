@@ -33,6 +33,8 @@ from workbench.decompose.explore import Explorer  # noqa: E402
 from workbench.decompose.metrics import load_truth  # noqa: E402
 from workbench.decompose.scoring import score  # noqa: E402
 from workbench.decompose.synthetic import planted  # noqa: E402
+from workbench.schema import Schema  # noqa: E402
+from workbench.workload.model import Workload  # noqa: E402
 
 
 def corpus(given: str | None) -> Path | None:
@@ -44,7 +46,7 @@ def corpus(given: str | None) -> Path | None:
     return None
 
 
-def real_schema(folder: Path, tmp: Path):  # type: ignore[no-untyped-def]
+def real_schema(folder: Path, tmp: Path) -> tuple[Schema, None, dict[str, str]]:
     from workbench.introspect import introspect
 
     db = tmp / f"{folder.name}.sqlite"
@@ -54,7 +56,8 @@ def real_schema(folder: Path, tmp: Path):  # type: ignore[no-untyped-def]
     return introspect(f"sqlite:///{db}", progress=False), None, load_truth(folder / "ground_truth.csv")
 
 
-def measure(name: str, schema, workload, truth, moves: int, seed: int) -> None:  # type: ignore[no-untyped-def]
+def measure(name: str, schema: Schema, workload: Workload | None, truth: dict[str, str] | None, moves: int,
+            seed: int) -> None:
     from workbench.decompose.widget import ExplorerWidget
 
     d = decompose(schema, workload, seed=seed, progress=False)
@@ -62,7 +65,7 @@ def measure(name: str, schema, workload, truth, moves: int, seed: int) -> None: 
     x = Explorer(d, schema, workload, truth)
     setup = time.perf_counter() - started
     rng = random.Random(seed)
-    plan = []
+    plan: list[tuple[str, str]] = []
     while len(plan) < moves:
         table, service = rng.choice(x.tables()), rng.choice(x.services())
         if d.assignment().get(table) != service:
@@ -110,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         found = corpus(args.corpus)
         for name in ("moodle", "erpnext"):
             if found and (found / name / "schema.sql").exists():
-                measure(name, *real_schema(found / name, Path(tmp)), args.moves, args.seed)
+                schema, workload, truth = real_schema(found / name, Path(tmp))
+                measure(name, schema, workload, truth, args.moves, args.seed)
             else:
                 print(json.dumps({"bench": "explore", "schema": name, "skipped": "decomp-bench folder not found"}))
         p = planted(n_tables=800, n_domains=30, seed=args.seed)

@@ -441,7 +441,7 @@ def _labels_apart(centres: list[float], pitch: float, low: float, high: float) -
     >>> _labels_apart([0.0, 0.1, 5.0], 1.0, 0.0, 10.0)
     [0.0, 1.0, 5.0]
     """
-    out = []
+    out: list[float] = []
     for c in centres:
         out.append(max(c, low, out[-1] + pitch if out else low))
     if out and out[-1] > high:
@@ -480,10 +480,10 @@ def dependency_matrix(decomposition: Decomposition, graph: nx.Graph, *, levels: 
     for a, b, d in graph.edges(data=True):
         if a not in index or b not in index or a == b:
             continue
-        s = dominant(d, weights)
-        used.add(s)
+        strongest = dominant(d, weights)
+        used.add(strongest)
         level = min(levels - 1, int(levels * math.log1p(float(d["weight"])) / math.log1p(heaviest)))
-        code = 1 + sig.SIGNALS.index(s) * levels + level
+        code = 1 + sig.SIGNALS.index(strongest) * levels + level
         i, j = index[a], index[b]
         z[i, j] = z[j, i] = code
         text = (f"<b>{_esc(a)}</b> ({_esc(where.get(a, 'no service'))})<br><b>{_esc(b)}</b> "
@@ -512,10 +512,10 @@ def dependency_matrix(decomposition: Decomposition, graph: nx.Graph, *, levels: 
                                     showscale=False, hoverinfo="skip", xgap=0, ygap=0, name="matrix")]
     traces.append(go.Scatter(x=hx, y=hy, mode="markers", marker={"size": 7, "opacity": 0, "symbol": "square"},
                              hovertext=ht, hoverinfo="text", showlegend=False, name="edges"))
-    for s in sig.SIGNALS:
-        if s in used:
-            traces.append(go.Scatter(x=[None], y=[None], mode="markers", name=SIGNAL_LABELS[s],
-                                     marker={"size": 11, "symbol": "square", "color": SIGNAL_COLOURS[s]}))
+    for signal in sig.SIGNALS:
+        if signal in used:
+            traces.append(go.Scatter(x=[None], y=[None], mode="markers", name=SIGNAL_LABELS[signal],
+                                     marker={"size": 11, "symbol": "square", "color": SIGNAL_COLOURS[signal]}))
 
     shapes: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
@@ -600,7 +600,9 @@ def neighbourhood(decomposition: Decomposition, graph: nx.Graph, service: str, *
     by_signal: dict[str, list[tuple[str, str, dict[str, Any]]]] = defaultdict(list)
     for a, b, d in sub.edges(data=True):
         by_signal[dominant(d, weights)].append((a, b, d))
-    hx, hy, ht = [], [], []
+    hx: list[float] = []
+    hy: list[float] = []
+    ht: list[str] = []
     for s in sig.SIGNALS:
         if s not in by_signal:
             continue
@@ -646,7 +648,7 @@ def neighbourhood(decomposition: Decomposition, graph: nx.Graph, service: str, *
 def busiest_service(decomposition: Decomposition, graph: nx.Graph) -> str | None:
     """The service with the heaviest ties to other services (the first one worth a closer look)."""
     where = decomposition.assignment()
-    out: Counter[str] = Counter()
+    out: defaultdict[str, float] = defaultdict(float)
     for a, b, w in graph.edges(data="weight"):
         sa, sb = where.get(a), where.get(b)
         if sa and sb and sa != sb:

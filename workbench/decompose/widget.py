@@ -275,15 +275,17 @@ class ExplorerWidget:
     def _render_view(self) -> None:
         """Draw the visible picture if the state changed since it was drawn (the others wait)."""
         from workbench.decompose import maps
+        from workbench.reporting.interactive import Plot
 
         index = self.views.selected_index or 0
         if not self._stale.get(index):
             return
         d = self.explorer.to_decomposition()
         view = (self.map_view, self.matrix_view, self.graph_view)[index]
+        plot: Plot
         if index == 0:
-            plot = maps.service_map(d, self.explorer.graph, design=self.design, anchor=self._anchor)
-            self._anchor = plot.anchor
+            service_map = maps.service_map(d, self.explorer.graph, design=self.design, anchor=self._anchor)
+            self._anchor, plot = service_map.anchor, service_map
         elif index == 1:
             plot = maps.dependency_matrix(d, self.explorer.graph)
         else:
