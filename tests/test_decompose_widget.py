@@ -74,6 +74,10 @@ def test_new_service_group_move_merge_and_split(ui: ExplorerWidget) -> None:
     ui.split_button.click()
     assert f"{source}_2" in x.services() and "split" in ui.status.value
 
+    ui.new_name.value = "renamed"
+    ui.rename_button.click()
+    assert "renamed" in x.services() and source not in x.services() and ui.service.value == "renamed"
+
 
 def test_refusals_show_in_the_status_line_and_change_nothing(ui: ExplorerWidget) -> None:
     x = ui.explorer

@@ -120,13 +120,8 @@ def test_move_a_table_in_the_explorer_and_save(lab: dict[str, object]) -> None:
 
             before = page.evaluate(METRICS)
             assert {"services", "modularity", "cross_service_fks", "truth.ari"} <= set(before)
-            labels = page.eval_on_selector_all(".wb-table select option", "os => os.map(o => o.textContent)")
-            plain = [label.replace("\u00a0", " ") for label in labels]  # ipywidgets keeps spaces as nbsp
-            pairs = [(text.split("  (")[0], text.split("  (")[1].rstrip(")"), label)
-                     for text, label in zip(plain, labels, strict=True)]
-            table, service, label = next((t, s, label) for t, s, label in pairs if s in generated.services
-                                         and len(generated.services[s].tables) > 1)
-            page.select_option(".wb-table select", label=label)
+            table = next(t for s in generated.services.values() if len(s.tables) > 1 for t in sorted(s.tables))
+            page.select_option(".wb-table select", label=table)
             page.wait_for_function(f"() => document.querySelector('.wb-table-card').textContent.includes({table!r})")
             page.select_option(".wb-target select", label="(a new service)")
             page.fill(".wb-new-name input", MOVED_TO)

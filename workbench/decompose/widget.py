@@ -115,7 +115,7 @@ class ExplorerWidget:
         x = explorer
         layout = w.Layout(width="auto")
         self.service = w.Dropdown(options=x.services(), description="service", layout=w.Layout(width="340px"))
-        self.table = w.Dropdown(options=self._table_options(), description="table", layout=w.Layout(width="420px"))
+        self.table = w.Dropdown(options=x.tables(), description="table", layout=w.Layout(width="420px"))
         self.members = w.SelectMultiple(options=x.tables_of(self.service.value or ""), rows=8,
                                         description="its tables", layout=w.Layout(width="340px"))
         self.target = w.Dropdown(options=[*x.services(), NEW], description="to", layout=w.Layout(width="340px"))
@@ -130,6 +130,8 @@ class ExplorerWidget:
                                      tooltip="move every table of the chosen service into the target")
         self.split_button = w.Button(description="Split service", layout=fit,
                                      tooltip="selected tables (or an automatic bisection) become a new service")
+        self.rename_button = w.Button(description="Rename service", layout=fit,
+                                      tooltip="give the chosen service the name typed in 'new name'")
         self.undo_button = w.Button(description="Undo", icon="undo")
         self.redo_button = w.Button(description="Redo", icon="repeat")
         self.path = w.Text(value=str(save_to or "decomposition.yaml"), description="save to",
@@ -142,14 +144,16 @@ class ExplorerWidget:
         self.log = w.HTML()
         self.map_view, self.matrix_view, self.graph_view = w.Output(), w.Output(), w.Output()
         self.views = w.Tab(children=[self.map_view, self.matrix_view, self.graph_view])
-        for i, title in enumerate(["Service map", "Dependency matrix", "This service and its neighbours"]):
+        for i, title in enumerate(["Service map", "Dependency matrix", "Service & neighbours"]):
             self.views.set_title(i, title)
         self._stale = {0: True, 1: True, 2: True}
         self._anchor: Any = None
+        self._select: str | None = None
         for widget, name in [(self.service, "service"), (self.table, "table"), (self.members, "members"),
                              (self.target, "target"), (self.new_name, "new-name"), (self.move_button, "move"),
                              (self.group_button, "move-group"), (self.merge_button, "merge"),
-                             (self.split_button, "split"), (self.undo_button, "undo"), (self.redo_button, "redo"),
+                             (self.split_button, "split"), (self.rename_button, "rename"),
+                             (self.undo_button, "undo"), (self.redo_button, "redo"),
                              (self.path, "path"), (self.save_button, "save"), (self.status, "status"),
                              (self.metrics, "metrics"), (self.table_card, "table-card"),
                              (self.service_card, "service-card"), (self.views, "views"), (self.log, "log")]:
@@ -158,6 +162,7 @@ class ExplorerWidget:
         self.group_button.on_click(self._handler(self._move_group))
         self.merge_button.on_click(self._handler(self._merge))
         self.split_button.on_click(self._handler(self._split))
+        self.rename_button.on_click(self._handler(self._rename))
         self.undo_button.on_click(self._handler(lambda: f"undone: {self.explorer.undo().label}"))
         self.redo_button.on_click(self._handler(lambda: f"redone: {self.explorer.redo().label}"))
         self.save_button.on_click(self._handler(self._save, changes=False))
@@ -168,7 +173,7 @@ class ExplorerWidget:
         actions = w.VBox([
             w.HBox([self.table, self.move_button]),
             w.HBox([self.target, self.new_name]),
-            w.HBox([self.service, self.group_button, self.merge_button, self.split_button]),
+            w.HBox([self.service, self.group_button, self.merge_button, self.split_button, self.rename_button]),
             self.members,
             w.HBox([self.undo_button, self.redo_button, self.path, self.save_button]),
             self.status,
@@ -188,10 +193,6 @@ class ExplorerWidget:
         return self.box._repr_mimebundle_(**kwargs)
 
     # ------------------------------------------------------------------------------ actions
-
-    def _table_options(self) -> list[tuple[str, str]]:
-        where = self.explorer.assignment()
-        return [(f"{t}  ({where.get(t, 'no service')})", t) for t in self.explorer.tables()]
 
     def _target(self) -> str:
         if self.target.value == NEW:
@@ -216,11 +217,21 @@ class ExplorerWidget:
         name = self.new_name.value.strip() or None
         return self.explorer.split(str(self.service.value), list(self.members.value) or None, name)
 
+    def _rename(self) -> Step:
+        name = self.new_name.value.strip()
+        if not name:
+            raise WorkbenchError("type the service's new name in 'new name'")
+        step = self.explorer.rename(str(self.service.value), name)
+        self._select = name  # the renamed service stays the chosen one
+        return step
+
     def _save(self) -> str:
         path = self.explorer.save(self.path.value.strip() or "decomposition.yaml")
         return f"saved {len(self.explorer.services())} services to {path.name}"
 
     def _handler(self, action: Callable[[], Step | str], changes: bool = True) -> Callable[[Any], None]:
+        """Run ``action``; show the metrics and the outcome first (what the architect waits for), then
+        redraw the rest; the status ends with the time the whole update took."""
         def run(_button: Any) -> None:
             began = time.perf_counter()
             try:
@@ -228,29 +239,30 @@ class ExplorerWidget:
             except WorkbenchError as exc:
                 self.status.value = f'<span class="error">{_e(exc)}</span>'
                 return
+            text = f'<span class="ok">{_e(done if isinstance(done, str) else done.label)}</span>'
             if changes:
+                self.metrics.value = metrics_html(self.explorer)
+                self.status.value = text
                 self._refresh(changes=True)
             seconds = time.perf_counter() - began
-            text = done if isinstance(done, str) else done.label
-            self.status.value = f'<span class="ok">{_e(text)}</span> <span class="took">({seconds:.2f} s)</span>'
+            self.status.value = f'{text} <span class="took">({seconds:.2f} s)</span>'
         return run
 
     # ------------------------------------------------------------------------------ refresh
 
     def _refresh(self, changes: bool) -> None:
         x = self.explorer
-        services = x.services()
-        chosen_service = self.service.value if self.service.value in services else (services[0] if services else None)
-        chosen_target = self.target.value if self.target.value in [*services, NEW] else NEW
-        with self.service.hold_trait_notifications():
-            self.service.options = services
-            self.service.value = chosen_service
-        self.target.options = [*services, NEW]
-        self.target.value = chosen_target
-        chosen_table = self.table.value
-        self.table.options = self._table_options()
-        self.table.value = chosen_table if chosen_table in x.tables() else x.tables()[0]
         self.metrics.value = metrics_html(x)
+        services = x.services()
+        wanted, self._select = self._select or self.service.value, None
+        chosen_service = wanted if wanted in services else (services[0] if services else None)
+        chosen_target = self.target.value if self.target.value in [*services, NEW] else NEW
+        if tuple(self.service.options) != tuple(services):
+            self.service.options = services
+        self.service.value = chosen_service
+        if tuple(self.target.options) != (*services, NEW):
+            self.target.options = [*services, NEW]
+        self.target.value = chosen_target
         steps = x.steps
         self.log.value = ("<h4>Steps</h4><ol>" + "".join(f"<li>{_e(s.label)}</li>" for s in steps) + "</ol>") \
             if steps else ""
