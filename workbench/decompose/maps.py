@@ -342,7 +342,9 @@ def service_map(decomposition: Decomposition, graph: nx.Graph, *, design: Any = 
             xs += [pos[a][0], pos[b][0], None]
             ys += [pos[a][1], pos[b][1], None]
         legend = legend_of[colour]
-        traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": px}, opacity=0.6,
+        dash = "dot" if colour == NO_DESIGN else "solid"  # ties the design needs nothing for: told apart from greys
+        traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": px, "dash": dash},
+                                 opacity=0.6,
                                  hoverinfo="skip", name=legend or "cross-service ties", legendgroup=colour,
                                  showlegend=bool(legend) and legend not in shown))
         shown.add(legend)
