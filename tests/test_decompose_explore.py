@@ -166,12 +166,10 @@ def test_split_is_deterministic_and_keeps_both_halves(world: tuple) -> None:
 def test_saved_decomposition_keeps_what_it_knew_and_notes_the_edits(world: tuple, tmp_path: Path) -> None:
     d, p = world
 
-    @dataclasses.dataclass
-    class ContextService(Service):  # the two-level result's field, whenever the model gains it
-        context: str | None = None
-
-    d = dataclasses.replace(d, services={n: ContextService(s.tables, s.kind, s.replicated, context=f"ctx {i % 2}")
+    d = dataclasses.replace(d, services={n: dataclasses.replace(s, context=f"ctx {i % 2}")
                                          for i, (n, s) in enumerate(d.services.items())})
+    first_name = next(iter(d.services))
+    d.services[first_name].context = first_name  # a context named after its largest service
     x = Explorer(d, p.schema, p.workload, p.truth)
     first, second = x.services()[:2]
     moved = x.tables_of(second)[0]
@@ -180,7 +178,8 @@ def test_saved_decomposition_keeps_what_it_knew_and_notes_the_edits(world: tuple
     x.rename(first, "renamed")
     out = x.to_decomposition()
     assert out.services["renamed"].kind == d.services[first].kind
-    assert getattr(out.services["renamed"], "context", None) == d.services[first].context  # type: ignore[attr-defined]
+    assert out.services["renamed"].context == "renamed"  # named after the renamed service: follows it
+    assert out.services[second].context == d.services[second].context
     assert out.tables[moved].role == "pinned" and f"was {second}" in (out.tables[moved].reason or "")
     assert out.tables[unassigned].role == "pinned" and unassigned not in out.unassigned
     assert out.parameters["edits"] == [s.label for s in x.steps]

@@ -107,15 +107,13 @@ def test_service_map_colours_by_mechanism_and_context(case: tuple) -> None:
     assert {t.name for t in lines if t.showlegend} >= {m.replace("_", " ") for m in mechanisms
                                                       if COLORS.get(m) in used}
 
-    @dataclasses.dataclass
-    class ContextService(Service):
-        context: str | None = None
-
-    two_level = dataclasses.replace(d, services={n: ContextService(s.tables, s.kind, s.replicated,
-                                                                   context="left" if i % 2 else "right")
+    two_level = dataclasses.replace(d, services={n: dataclasses.replace(s, context="left" if i % 2 else "right")
                                                  for i, (n, s) in enumerate(d.services.items())})
     names = {t.name for t in maps.service_map(two_level, g).figure.data if t.mode == "markers+text"}
     assert names == {"context: left", "context: right"}
+    flat = dataclasses.replace(d, services={n: dataclasses.replace(s, context=None) for n, s in d.services.items()})
+    names = {t.name for t in maps.service_map(flat, g).figure.data if t.mode == "markers+text"}
+    assert names == {f"kind: {s.kind}" for s in d.services.values()}
 
 
 def test_names_are_escaped_in_every_picture(case: tuple) -> None:

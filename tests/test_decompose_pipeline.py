@@ -13,7 +13,8 @@ from workbench.decompose import signals as sig
 from workbench.decompose.explain import cross_edges, pull, what_if
 from workbench.decompose.graph import build_graph
 from workbench.decompose.metrics import ari
-from workbench.decompose.pipeline import _name_home, perturbed
+from workbench.decompose.pipeline import perturbed
+from workbench.decompose.placement import name_home
 from workbench.decompose.plots import draw_graph, sweep_plot
 from workbench.decompose.roles import detect_roles, polymorphic_columns
 from workbench.decompose.stability import agreement, choose_resolution
@@ -111,8 +112,8 @@ def test_reference_cross_cutting_satellite_isolated() -> None:
 
 def test_name_home_for_tables_without_edges() -> None:
     services = {"billing": ["invoices", "invoice_lines"], "staff": ["staff", "staff_roles"]}
-    assert _name_home("old_invoice_copies", services) == ("billing", "invoice")
-    assert _name_home("misc", services) is None
+    assert name_home("old_invoice_copies", services) == ("billing", "invoice")
+    assert name_home("misc", services) is None
 
 
 def test_polymorphic_pair_in_a_keyed_table_stays_in_its_domain() -> None:

@@ -11,9 +11,9 @@ import yaml
 
 from workbench import cli, report
 from workbench.db import PASSWORD_ENV
+from workbench.decompose.options import DecomposeOptions
 from workbench.engagement import (
     Database,
-    DecompositionChoices,
     Engagement,
     LogSources,
     ask_password,
@@ -39,7 +39,7 @@ def test_round_trip_keeps_every_setting(tmp_path: Path) -> None:
         client="ACME", engagement="Split", date="2026-02-01",
         database=Database(url="postgresql://app:${PGPASS}@db/erp", schemas=["sales"], exclude_schemas=["audit"], prompt=False),
         workload=LogSources(logs=[str(tmp_path / "pg.csv")], format="pg_csvlog"),
-        decomposition=DecompositionChoices(method="louvain", services=5, weights={"cowrite": 4.0}, pins={"orders": "sales"},
+        decomposition=DecomposeOptions(method="louvain", services=5, weights={"cowrite": 4.0}, pins={"orders": "sales"},
                                            together=[["a", "b"]], apart=[["c", "d"]], exclude=["audit_log"], seed=3),
         target_dialect="mysql", stages=["assess", "design"], parameters={"max_per_wave": 2},
     )  # fmt: skip
@@ -106,10 +106,11 @@ def test_malformed_settings_are_named(tmp_path: Path, text: str, error: str) -> 
 def test_choices_leave_unset_settings_to_the_notebooks() -> None:
     assert {c.setting for c in choices(Engagement())} == {"client", "engagement"}
     given = {c.setting: c.names for c in choices(Engagement(
-        decomposition=DecompositionChoices(method="leiden", weights={"fk": 1}), target_dialect="oracle",
+        decomposition=DecomposeOptions(method="leiden", weights={"fk": 1}), target_dialect="oracle",
         workload=LogSources(logs=["/x.csv"], format="jsonl")), schemas=["s"])}  # fmt: skip
-    assert given["decomposition.method"] == {"method": "leiden"}
-    assert given["decomposition.weights"] == {"weights": {"fk": 1}}
+    options = {"method": "leiden", "weights": {"fk": 1}}
+    assert given["decomposition.method"] == {"method": "leiden", "options": options}
+    assert given["decomposition.weights"] == {"weights": {"fk": 1}, "options": options}
     assert given["target_dialect"] == {"target_dialect": "oracle", "dialect": "oracle", "dialects": ["oracle"]}
     assert given["workload.logs"] == {"workload_logs": ["/x.csv"]} and given["database.schemas"] == {"schemas": ["s"]}
 
@@ -191,7 +192,7 @@ def test_written_parameters_run_with_plain_papermill(tmp_path: Path, caplog: pyt
 
     config = tmp_path / "engagement.yaml"
     save_engagement(Engagement(database=Database(url=f"sqlite:///{tmp_path / 'legacy.sqlite'}"), target_dialect="mysql",
-                               decomposition=DecompositionChoices(method="greedy_modularity", seed=4)), config)
+                               decomposition=DecomposeOptions(method="greedy_modularity", seed=4)), config)
     params = tmp_path / "params"
     assert (
         cli.main(["report", "--config", str(config), "--out", str(tmp_path / "out"), "--write-params", str(params)])
@@ -224,6 +225,6 @@ def test_written_parameters_run_with_plain_papermill(tmp_path: Path, caplog: pyt
                         if "injected-parameters" in c.metadata.get("tags", []))
         assert f'out_dir = "{tmp_path / "out"}"' in injected
         if stage == "decompose":
-            assert 'method = "greedy_modularity"' in injected and "seed = 4" in injected
+            assert 'options = {"method": "greedy_modularity", "seed": 4}' in injected
         if stage == "design":
             assert 'dialects = ["mysql"]' in injected

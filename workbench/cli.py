@@ -176,6 +176,7 @@ def _load_workload(path: str | None):  # type: ignore[no-untyped-def]
 
 def _cmd_decompose(args: argparse.Namespace) -> None:
     from workbench.decompose import decompose, save_decomposition
+    from workbench.decompose.options import DecomposeOptions
 
     if bool(args.url) == bool(args.schema):
         raise WorkbenchError("give either a database URL or --schema schema.json (not both)")
@@ -185,16 +186,20 @@ def _cmd_decompose(args: argparse.Namespace) -> None:
             weights[name] = float(value)
         except ValueError:
             raise WorkbenchError(f"--weight {name} needs a number, got {value!r}") from None
-    decomposition = decompose(
-        _load_schema(args.url or args.schema), _load_workload(args.workload), method=args.method,
-        resolution=args.resolution, services=args.services, pins=_pairs(args.pin, "--pin"),
-        together=[g.split(",") for g in args.together or []], apart=[g.split(",") for g in args.apart or []],
-        min_size=args.min_size, max_size=args.max_size, exclude=args.exclude or [], weights=weights,
-        seed=args.seed, stability=args.stability)
+    options = DecomposeOptions(
+        method=args.method, resolution=args.resolution, services=args.services, weights=weights,
+        pins=_pairs(args.pin, "--pin"), together=[g.split(",") for g in args.together or []],
+        apart=[g.split(",") for g in args.apart or []], exclude=args.exclude or [], min_size=args.min_size,
+        max_size=args.max_size, seed=args.seed, stability=args.stability, roles=not args.no_roles,
+        reference=args.reference)
+    decomposition = decompose(_load_schema(args.url or args.schema), _load_workload(args.workload), options)
     save_decomposition(decomposition, args.out)
     sizes = sorted((len(s.tables) for s in decomposition.services.values()), reverse=True)
-    print(f"{len(decomposition.services)} services (sizes {', '.join(map(str, sizes))}), "
+    contexts = len({s.context for s in decomposition.services.values() if s.context})
+    print(f"{len(decomposition.services)} services in {contexts} contexts (sizes {', '.join(map(str, sizes))}), "
           f"{len(decomposition.ambiguous)} ambiguous, {len(decomposition.unassigned)} unassigned -> {args.out}")
+    if decomposition.parameters.get("services_note"):
+        print(decomposition.parameters["services_note"])
 
 
 def _cmd_score(args: argparse.Namespace) -> None:
@@ -414,15 +419,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("url", nargs="?", help="database URL to introspect (read-only); or use --schema")
     p.add_argument("--schema", help="schema.json written by 'workbench introspect'")
     p.add_argument("--workload", help="workload.json written by the workload stage")
-    p.add_argument("--method", default="louvain",
-                   choices=["louvain", "greedy_modularity", "label_propagation", "agglomerative", "leiden"])
+    from workbench.decompose.cluster import METHODS as _METHODS
+
+    p.add_argument("--method", default="louvain", choices=list(_METHODS))
     size = p.add_mutually_exclusive_group()
     size.add_argument(
         "--resolution",
         type=float,
         help="granularity: higher gives more, smaller services (default: the most stable across seeds)",
     )
-    size.add_argument("--services", type=int, help="target number of services")
+    size.add_argument("--services", type=int,
+                      help="exactly this many services (a reference-data and a platform service for shared tables "
+                           "come on top, and the output says so)")
     p.add_argument("--pin", action="append", metavar="TABLE=SERVICE", help="pin a table to a service (repeatable)")
     p.add_argument("--together", action="append", metavar="T1,T2[,...]", help="tables to keep in one service")
     p.add_argument("--apart", action="append", metavar="T1,T2", help="two tables to keep in different services")
@@ -432,6 +440,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weight", action="append", metavar="SIGNAL=W", help="signal weight, e.g. cowrite=4 (repeatable)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--stability", type=int, default=8, help="extra runs measuring confidence (0: skip)")
+    p.add_argument("--reference", choices=["service", "owner"], default="service",
+                   help="shared reference data: one replicated reference-data service, or owned by the service "
+                        "most tied to each lookup")
+    p.add_argument("--no-roles", action="store_true",
+                   help="cluster every table alike (no reference-data, platform or hub treatment)")
     p.add_argument("--out", required=True, help="decomposition.yaml to write")
     p.set_defaults(func=_cmd_decompose)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import cattrs
@@ -32,6 +33,12 @@ def from_dict(cls: type[T], data: Any) -> T:
     except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
         detail = "; ".join(cattrs.transform_error(exc)) if isinstance(exc, cattrs.BaseValidationError) else str(exc)
         raise ArtifactError(f"not a valid {cls.__name__}: {detail}") from None
+
+
+def register(cls: type[T], structure: Callable[[Any], T]) -> None:
+    """Build ``cls`` from plain data with ``structure`` (a model whose own constructor checks the
+    values, or that reads null as "the default")."""
+    _converter.register_structure_hook(cls, lambda data, _: structure(data))
 
 
 def dumps(obj: Any) -> str:

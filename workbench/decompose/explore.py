@@ -769,24 +769,27 @@ class Explorer:
             for s, v in others:
                 ties[s] += v
         fits.sort(key=lambda f: (f.inside - f.outside, f.table))
-        return ServiceInsight(name, meta.kind, getattr(meta, "context", None), members,
+        return ServiceInsight(name, meta.kind, meta.context, members,
                               sum(self._rows.get(t) or 0 for t in members), round(inside, 3),
                               {s: round(v, 3) for s, v in sorted(ties.items(), key=lambda kv: (-kv[1], kv[0]))}, fits)
 
     # ----------------------------------------------------------------------------------- saving
 
     def to_decomposition(self) -> Decomposition:
-        """The current state as a :class:`Decomposition`: services in order with their kind (and any
-        other field, e.g. a context) kept, replicated tables following the table, tables moved by
-        hand noted as ``pinned``, the steps listed under ``parameters["edits"]``."""
+        """The current state as a :class:`Decomposition`: services in order with their kind and
+        context kept (a new service has none; a context named after a renamed service follows the
+        rename, as :meth:`Decomposition.rename` does), replicated tables following the table, tables
+        moved by hand noted as ``pinned``, the steps listed under ``parameters["edits"]``."""
         placed = self.assignment()
+        renamed = {old: self._name[gid] for old, gid in self._original_group.items()}
         services: dict[str, Service] = {}
         for name in self.services():
             meta = self._meta.get(name) or Service()
             tables = self.tables_of(name)
             services[name] = replace(meta, tables=tables, replicated=sorted(set(tables) & self._replicated))
+            if meta.context in renamed:  # a context is named after its largest service: renamed with it
+                services[name] = replace(services[name], context=renamed[meta.context])
         notes: dict[str, TableNote] = {}
-        renamed = {old: self._name[gid] for old, gid in self._original_group.items()}
         for t, note in self.original.tables.items():
             notes[t] = replace(note, pull={renamed.get(k, k): v for k, v in note.pull.items()})
         moved = set()

@@ -371,7 +371,7 @@ def service_map(decomposition: Decomposition, graph: nx.Graph, *, design: Any = 
         ties[b].append((e["weight"], a))
     node_traces = []
     sizes_tables, sizes_rows = [], []
-    for value in sorted(set(groups.values())):
+    for number, value in enumerate(sorted(set(groups.values()))):
         members = [n for n in names if groups[n] == value]
         texts = []
         for n in members:
@@ -388,7 +388,7 @@ def service_map(decomposition: Decomposition, graph: nx.Graph, *, design: Any = 
                     "opacity": 0.9},
             text=[_esc(labels[n]) for n in members], textposition="middle center",
             textfont={"size": LABEL_PX, "color": "#17212b", "family": FONT, "shadow": "0px 0px 3px #ffffff"},
-            hovertext=texts, hoverinfo="text", name=f"{by}: {value}", legendgroup=f"node {value}"))
+            hovertext=texts, hoverinfo="text", name=f"{by}: {_esc(value)}", legendgroup=f"node {number}"))
 
     title = f"<b>{len(names)} services, {len(where)} tables</b><br>nodes sized by tables, edges by cross-service weight"
     if design is not None:

@@ -16,7 +16,7 @@ A minimal hand-written file is enough::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +37,14 @@ class Service:
     kind : ``domain`` for a clustered service, ``platform`` for cross-cutting tables, ``pinned``
         for a service only the architect's pins created.
     replicated : reference tables this service owns and other services keep a read-only copy of.
+    context : the bounded context the service belongs to (named after its largest service), the
+        coarser level of the decomposition; None when not grouped (e.g. a hand-written file).
     """
 
     tables: list[str] = field(default_factory=list)
     kind: str = "domain"
     replicated: list[str] = field(default_factory=list)
+    context: str | None = None
 
 
 @dataclass
@@ -93,6 +96,16 @@ class Decomposition:
         """
         return {t: name for name, svc in self.services.items() for t in svc.tables}
 
+    def context_assignment(self) -> dict[str, str]:
+        """table -> bounded context (the service's own name where it has none): the coarser level.
+
+        >>> d = Decomposition(services={"a": Service(["t1"], context="a"), "b": Service(["t2"], context="a"),
+        ...                             "c": Service(["t3"])})
+        >>> d.context_assignment()
+        {'t1': 'a', 't2': 'a', 't3': 'c'}
+        """
+        return {t: svc.context or name for name, svc in self.services.items() for t in svc.tables}
+
     def service_of(self, table: str) -> str:
         """The service owning ``table``; :class:`NotFoundError` naming it otherwise."""
         for name, svc in self.services.items():
@@ -107,7 +120,7 @@ class Decomposition:
         >>> d.move("t2", "b").assignment()
         {'t1': 'a', 't2': 'b', 't3': 'b'}
         """
-        services = {n: Service(sorted(t for t in s.tables if t != table), s.kind, list(s.replicated))
+        services = {n: Service(sorted(t for t in s.tables if t != table), s.kind, list(s.replicated), s.context)
                     for n, s in self.services.items()}
         if table not in self.assignment() and table not in self.unassigned:
             raise NotFoundError(f"table {table!r} is in no service of this decomposition")
@@ -126,7 +139,8 @@ class Decomposition:
             raise NotFoundError(f"service not found: {old}")
         if new in self.services and new != old:
             raise ArtifactError(f"cannot rename {old!r} to {new!r}: a service of that name exists")
-        services = {(new if n == old else n): s for n, s in self.services.items()}
+        services = {(new if n == old else n): replace(s, context=new if s.context == old else s.context)
+                    for n, s in self.services.items()}
         notes = {t: TableNote(n.confidence, n.role, n.reason, {(new if k == old else k): v for k, v in n.pull.items()})
                  for t, n in self.tables.items()}
         return Decomposition(services, notes, dict(self.unassigned), list(self.excluded), list(self.ambiguous),
@@ -176,8 +190,9 @@ def to_data(decomposition: Decomposition) -> dict[str, Any]:
     """Plain data for YAML/JSON, services first and empty details left out so the file reads well."""
     data = serde.to_dict(validate(decomposition))
     for svc in data["services"].values():
-        if not svc.get("replicated"):
-            svc.pop("replicated", None)
+        for key in ("replicated", "context"):
+            if not svc.get(key):
+                svc.pop(key, None)
     for note in data["tables"].values():
         for key in ("pull", "confidence", "reason"):
             if note.get(key) in ({}, None):

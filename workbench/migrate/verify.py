@@ -292,7 +292,7 @@ def _row_diffs(unit: Unit, src: dict[tuple[str | None, ...], list[str | None]],
     return out
 
 
-def _bisect(src: Side, tgt: Side, check: TableCheck) -> None:
+def bisect(src: Side, tgt: Side, check: TableCheck) -> None:
     stack: list[tuple[Bound, Bound, int]] = [(None, None, max(check.source_rows, check.target_rows))]
     while stack and len(check.differences) < MAX_DIFFERENCES:
         lo, hi, n = stack.pop()
@@ -343,7 +343,7 @@ def compare(unit: Unit, src: Side, tgt: Side) -> TableCheck:
         return check
     check.status = "different"
     if unit.key:
-        _bisect(src, tgt, check)
+        bisect(src, tgt, check)
     else:
         _multiset(src, tgt, check)
     return check

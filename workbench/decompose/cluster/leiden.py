@@ -11,7 +11,7 @@ from typing import Any
 
 import networkx as nx
 
-from workbench.decompose.cluster._fit import fit_k
+from workbench.decompose.cluster.fit import fit_k
 from workbench.decompose.cluster.louvain import resolution_for_k
 from workbench.errors import WorkbenchError
 
