@@ -241,22 +241,28 @@ def _services(decomposition: Decomposition) -> list[str]:
     return [n for n, s in decomposition.services.items() if s.tables]
 
 
+SOLO = "(a context of its own)"
+"""The colour group of services alone in their context: one neutral colour, not one colour each."""
+
+
 def _groups(decomposition: Decomposition) -> tuple[dict[str, str], str]:
-    """Service -> colour group: its ``context`` when the decomposition names any (two-level
-    result), else its kind; and what the groups are ("context" or "kind")."""
+    """Service -> colour group: its bounded ``context`` when the decomposition names contexts (the
+    two-level result; a service alone in its context goes to :data:`SOLO`), else its kind; and what
+    the groups are ("context" or "kind")."""
     names = _services(decomposition)
     contexts = {n: getattr(decomposition.services[n], "context", None) for n in names}
     if any(contexts.values()):
-        return {n: str(c) if c else "(no context)" for n, c in contexts.items()}, "context"
+        size = Counter(c for c in contexts.values() if c)
+        return {n: str(c) if c and size[c] > 1 else SOLO for n, c in contexts.items()}, "context"
     return {n: decomposition.services[n].kind for n in names}, "kind"
 
 
 def _colours(groups: Mapping[str, str], by: str) -> dict[str, str]:
-    values = sorted(set(groups.values()))
+    values = sorted(set(groups.values()) - {SOLO})
     if by == "kind":
         spare = iter(PALETTE[5:])
         return {v: KIND_COLOURS.get(v) or next(spare, "#cccccc") for v in values}
-    return {v: PALETTE[i % len(PALETTE)] for i, v in enumerate(values)}
+    return {**{v: PALETTE[i % len(PALETTE)] for i, v in enumerate(values)}, SOLO: "#e4e8ec"}
 
 
 def _mechanisms(design: Any) -> dict[tuple[str, str], Counter[str]]:
@@ -371,13 +377,14 @@ def service_map(decomposition: Decomposition, graph: nx.Graph, *, design: Any = 
         ties[b].append((e["weight"], a))
     node_traces = []
     sizes_tables, sizes_rows = [], []
-    for number, value in enumerate(sorted(set(groups.values()))):
+    for number, value in enumerate(sorted(set(groups.values()), key=lambda v: (v == SOLO, v))):
         members = [n for n in names if groups[n] == value]
         texts = []
         for n in members:
             strongest = ", ".join(f"{_esc(o)} {w:.1f}" for w, o in sorted(ties[n], key=lambda t: (-t[0], t[1]))[:4])
             texts.append(f"<b>{_esc(n)}</b> ({_esc(decomposition.services[n].kind)})<br>{tables[n]} tables, "
-                         f"{_fmt(rows[n])} rows" + (f"<br>context: {_esc(groups[n])}" if by == "context" else "")
+                         f"{_fmt(rows[n])} rows"
+                         + (f"<br>context: {_esc(decomposition.services[n].context or '-')}" if by == "context" else "")
                          + (f"<br>ties: {strongest}" if strongest else ""))
         sizes_tables.append([by_tables[n] for n in members])
         sizes_rows.append([by_rows[n] for n in members])
@@ -388,7 +395,8 @@ def service_map(decomposition: Decomposition, graph: nx.Graph, *, design: Any = 
                     "opacity": 0.9},
             text=[_esc(labels[n]) for n in members], textposition="middle center",
             textfont={"size": LABEL_PX, "color": "#17212b", "family": FONT, "shadow": "0px 0px 3px #ffffff"},
-            hovertext=texts, hoverinfo="text", name=f"{by}: {_esc(value)}", legendgroup=f"node {number}"))
+            hovertext=texts, hoverinfo="text", name=_esc(value if value == SOLO else f"{by}: {value}"),
+            legendgroup=f"node {number}"))
 
     title = f"<b>{len(names)} services, {len(where)} tables</b><br>nodes sized by tables, edges by cross-service weight"
     if design is not None:
@@ -396,7 +404,8 @@ def service_map(decomposition: Decomposition, graph: nx.Graph, *, design: Any = 
     fig = go.Figure(traces)
     fig.update_layout(
         template="none", width=width + 40, height=int(height) + 190, font={"family": FONT, "size": LABEL_PX},
-        title={"text": title, "x": 0.01, "y": 0.99, "yanchor": "top", "font": {"size": 13}},
+        title={"text": title, "x": 0.01, "y": 1 - 24 / (int(height) + 190), "yref": "container", "yanchor": "top",
+               "font": {"size": 13}},
         margin={"l": 20, "r": 20, "t": 90, "b": 90},
         xaxis={"range": [0, width], "visible": False, "fixedrange": False},
         yaxis={"range": [0, height], "visible": False, "scaleanchor": "x"},
