@@ -65,7 +65,7 @@ def test_leading_words_and_composition_by_name() -> None:
     assert sims[("app_loan_charge", "app_loan_note")] == pytest.approx(1 / 4)
     assert ("app_client_note", "app_loan_note") not in sims
     edges = sig.fk_edges(schema)
-    assert edges[("app_loan", "app_loan_charge")] == 1.5   # the child's name extends its parent's
+    assert edges[("app_loan", "app_loan_charge")] == 2.0   # the child's name extends its parent's
     assert edges[("app_client", "app_loan")] == 1.0        # a reference between two modules
 
 

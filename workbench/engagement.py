@@ -41,8 +41,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from workbench import serde
-from workbench.decompose.options import DecomposeOptions
 from workbench.db import PASSWORD_ENV, mask_url
+from workbench.decompose.options import DecomposeOptions
 from workbench.errors import ArtifactError, BadURLError, NotFoundError
 
 FILE = "engagement.yaml"
@@ -120,10 +120,11 @@ def check_no_password(url: str, where: str) -> None:
     """Refuse a URL carrying a literal password (a ``${VAR}`` reference is fine).
 
     >>> check_no_password("postgresql://app:${PGPASS}@db/x", "engagement.yaml")
-    >>> check_no_password("postgresql://app:hunter2@db/x", "engagement.yaml")
+    >>> check_no_password("postgresql://app:hunter2@db/x", "engagement.yaml")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    workbench.errors.BadURLError: engagement.yaml: the database URL postgresql://app:***@db/x holds a password; write it as ${VAR} or set WORKBENCH_DB_PASSWORD
+    workbench.errors.BadURLError: engagement.yaml: the database URL postgresql://app:***@db/x holds a password;
+    write it as ${VAR} or set WORKBENCH_DB_PASSWORD
     """
     try:
         password = make_url(url).password

@@ -2,7 +2,7 @@
 
 An architect reads a large schema top-down: first a handful of bounded contexts (sales, finance,
 manufacturing), then the services inside each. Contexts are found on the *service graph* (one node
-per service, edges summing the table edges between them) with a lower resolution, so every service
+per service, edges summing the table edges between them) at a coarser resolution, so every service
 lies inside exactly one context and the two levels always nest.
 
 >>> g = nx.Graph()
@@ -18,17 +18,18 @@ from collections.abc import Mapping
 
 import networkx as nx
 
-CONTEXT_RESOLUTION_SHARE = 0.25
-"""Contexts use this share of the services' resolution: a few times coarser than the services."""
+CONTEXT_RESOLUTION = 1.0
+"""Contexts: the service graph clustered at the standard modularity resolution (services use a finer
+one), so a context is a group of services more tied to each other than chance would tie them."""
 
 
 def service_graph(g: nx.Graph, services: Mapping[str, set[str]]) -> nx.Graph:
     """One node per service (attribute ``tables``), edges the summed table edge weights between them."""
     where = {t: s for s, ts in services.items() for t in ts}
-    h = nx.Graph()
+    h: nx.Graph[str] = nx.Graph()
     for s, ts in sorted(services.items()):
         h.add_node(s, tables=len(ts))
-    for a, b, w in g.edges(data="weight"):
+    for a, b, w in g.edges(data="weight", default=1.0):
         sa, sb = where.get(a), where.get(b)
         if sa is None or sb is None or sa == sb:
             continue

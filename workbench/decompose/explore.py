@@ -542,8 +542,8 @@ class Explorer:
     def _bisect(self, members: list[str]) -> list[str]:
         sub = self.graph.subgraph(members).copy()
         sub.add_nodes_from(members)
-        a, b = nx.community.kernighan_lin_bisection(sub, weight="weight", seed=self.seed)
-        a, b = sorted(a), sorted(b)
+        one, other = nx.community.kernighan_lin_bisection(sub, weight="weight", seed=self.seed)
+        a, b = sorted(one), sorted(other)
         return a if (len(a), a) < (len(b), b) else b
 
     def _fresh(self, base: str) -> str:

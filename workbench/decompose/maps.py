@@ -279,7 +279,7 @@ def _mechanism_style() -> tuple[dict[str, str], dict[str, int]]:
     from workbench.design.mechanisms import STRENGTH
     from workbench.design.plots import COLORS
 
-    return dict(COLORS), dict(STRENGTH)
+    return {str(k): v for k, v in COLORS.items()}, {str(k): v for k, v in STRENGTH.items()}
 
 
 # ----------------------------------------------------------------------------------- map
@@ -314,7 +314,7 @@ def service_map(decomposition: Decomposition, graph: nx.Graph, *, design: Any = 
         if p[0] in tables and p[1] in tables:
             pairs.setdefault(p, defaultdict(float))
 
-    h = nx.Graph()
+    h: nx.Graph = nx.Graph()
     h.add_nodes_from(names)
     for (a, b), e in pairs.items():
         h.add_edge(a, b, weight=math.log1p(e["weight"]) + 0.1)
@@ -599,7 +599,7 @@ def neighbourhood(decomposition: Decomposition, graph: nx.Graph, service: str, *
     outside = [x for x, _ in sorted(pull.items(), key=lambda kv: (-kv[1], kv[0]))[:room]]
     nodes = members + outside
     sub = graph.subgraph(nodes)
-    h = nx.Graph()
+    h: nx.Graph = nx.Graph()
     h.add_nodes_from(nodes)
     h.add_edges_from((a, b, {"weight": float(d["weight"])}) for a, b, d in sub.edges(data=True))
     size = {t: 12.0 if t in members else 9.0 for t in nodes}
@@ -660,11 +660,11 @@ def busiest_service(decomposition: Decomposition, graph: nx.Graph) -> str | None
     """The service with the heaviest ties to other services (the first one worth a closer look)."""
     where = decomposition.assignment()
     out: defaultdict[str, float] = defaultdict(float)
-    for a, b, w in graph.edges(data="weight"):
+    for a, b, d in graph.edges(data=True):
         sa, sb = where.get(a), where.get(b)
         if sa and sb and sa != sb:
-            out[sa] += float(w)
-            out[sb] += float(w)
+            out[sa] += float(d["weight"])
+            out[sb] += float(d["weight"])
     if not out:
         return next(iter(_services(decomposition)), None)
     return min(out, key=lambda s: (-out[s], s))

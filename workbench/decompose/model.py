@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from workbench import serde
 from workbench.errors import ArtifactError, NotFoundError
@@ -78,6 +78,8 @@ class Decomposition:
     ambiguous : tables whose confidence is below the threshold, sorted.
     method, parameters : how it was produced (informative only).
     """
+
+    FORMAT: ClassVar[serde.Format] = serde.Format("decomposition")
 
     services: dict[str, Service] = field(default_factory=dict)
     tables: dict[str, TableNote] = field(default_factory=dict)
@@ -161,16 +163,12 @@ def validate(decomposition: Decomposition, source: str = "decomposition") -> Dec
 
 
 def load_decomposition(path: str | Path) -> Decomposition:
-    """Read ``decomposition.yaml`` (or .json), including a hand-edited one with only ``services``."""
+    """Read ``decomposition.yaml`` (or .json), including a hand-edited one with only ``services``
+    (a file without a ``format`` key is read as version 1, see :mod:`workbench.serde`)."""
     path = Path(path)
-    if not path.exists():
-        raise NotFoundError(f"file not found: {path}")
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ArtifactError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    data = serde.read_data(path)
+    if isinstance(data, dict):
+        serde.check_format(Decomposition.FORMAT, data.get(serde.FORMAT_KEY), str(path))
     if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
         raise ArtifactError(f"{path}: expected a top-level 'services:' mapping of service name to tables")
     for name, svc in data["services"].items():
@@ -179,11 +177,7 @@ def load_decomposition(path: str | Path) -> Decomposition:
         elif not isinstance(svc, dict) or not isinstance(svc.get("tables"), list):
             raise ArtifactError(f"{path}: service {name!r} needs a 'tables:' list")
     data["services"] = {str(k): v for k, v in data["services"].items()}
-    try:
-        decomposition = serde.from_dict(Decomposition, data)
-    except ArtifactError as exc:
-        raise ArtifactError(f"{path}: {exc}") from None
-    return validate(decomposition, str(path))
+    return validate(serde.from_dict(Decomposition, data, str(path)), str(path))
 
 
 def to_data(decomposition: Decomposition) -> dict[str, Any]:
@@ -201,16 +195,8 @@ def to_data(decomposition: Decomposition) -> dict[str, Any]:
 
 
 def save_decomposition(decomposition: Decomposition, path: str | Path) -> Path:
-    """Write the decomposition as YAML, or JSON for a .json path (services first)."""
-    import json
-
-    import yaml
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the decomposition (services first, its ``format`` last), YAML or JSON by the path's
+    extension as every artifact (:func:`workbench.serde.save`)."""
     data = to_data(decomposition)
-    if path.suffix == ".json":
-        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    else:
-        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
-    return path
+    data[serde.FORMAT_KEY] = str(Decomposition.FORMAT)
+    return serde.save(data, path)

@@ -6,10 +6,11 @@ ones that differ, which is what an engagement file or a notebook parameter needs
 >>> o = DecomposeOptions.from_mapping({"services": 12, "pins": {"orders": "sales"}})
 >>> o.given()
 {'services': 12, 'pins': {'orders': 'sales'}}
->>> DecomposeOptions.from_mapping({"servces": 3})
+>>> DecomposeOptions.from_mapping({"servces": 3})  # doctest: +NORMALIZE_WHITESPACE
 Traceback (most recent call last):
 ...
-workbench.errors.WorkbenchError: unknown decomposition option 'servces' (known: method, resolution, services, weights, pins, together, apart, exclude, min_size, max_size, seed, stability, ambiguity, roles, reference)
+workbench.errors.WorkbenchError: unknown decomposition option 'servces' (known: method, resolution, services,
+weights, pins, together, apart, exclude, min_size, max_size, seed, stability, ambiguity, roles, reference)
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ class DecomposeOptions:
 
     Attributes
     ----------
-    method : clustering method, a key of :data:`workbench.decompose.cluster.METHODS`.
+    method : clustering method, a key of :data:`workbench.decompose.cluster.METHODS`; Leiden by
+        default (Louvain's communities can be internally disconnected; Leiden's cannot).
     resolution : granularity (higher: more, smaller services); None: read from the schema.
     services : exactly this many clustered services (the reference-data and platform services,
         when there are such tables, come on top, and the result says so); overrides ``resolution``.
@@ -52,7 +54,7 @@ class DecomposeOptions:
         readers; ``owner``: each lookup owned by the service most tied to it.
     """
 
-    method: str = "louvain"
+    method: str = "leiden"
     resolution: float | None = None
     services: int | None = None
     weights: dict[str, float] = field(default_factory=dict)
@@ -133,4 +135,4 @@ class DecomposeOptions:
         return Weights.from_mapping(dict(self.weights))
 
 
-serde.register(DecomposeOptions, DecomposeOptions.from_mapping)
+serde.register_structure(DecomposeOptions, lambda data, _: DecomposeOptions.from_mapping(data))

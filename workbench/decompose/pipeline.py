@@ -6,18 +6,22 @@ Each phase reads and extends one :class:`State`:
 2. :func:`find_roles`: reference data, cross-cutting tables and hubs (tables that glue domains);
 3. :func:`set_aside`: take cross-cutting tables (and reference data) out, damp hubs, find the
    tables with no edge left;
-4. :func:`cluster`: cluster the rest under the architect's constraints, at the resolution read from
-   the schema (or the one given, or the one giving the asked number of services);
-5. :func:`place_unclustered`: tables with no edge go where their only ties lead, else where their
+4. :func:`cluster`: cluster the rest under the architect's constraints (the most modular of
+   several seeds);
+5. :func:`absorb_into_kernel`: clusters that lean on the schema's central cluster join it;
+6. :func:`place_unclustered`: tables with no edge go where their only ties lead, else where their
    names point, else stay unassigned with why;
-6. :func:`fit_count`: exactly the asked number of clustered services, when one was asked;
-7. :func:`name`: a name per service a person recognises;
-8. :func:`measure_confidence`: how often each table lands with its service over seeds and resolutions;
-9. :func:`place_shared`: reference data to a replicated reference-data service (or its owner),
-   cross-cutting tables to a platform service, satellites after them, hubs explained;
-10. :func:`group_contexts`: bounded contexts, a few services each, the coarser level;
-11. :func:`explain`: a reason for every table, ambiguous tables listed;
-12. :func:`assemble`: the :class:`~workbench.decompose.model.Decomposition`.
+7. :func:`fit_count`: exactly the asked number of clustered services, when one was asked;
+8. :func:`name`: a name per service a person recognises;
+9. :func:`measure_confidence`: how often each table lands with its service over seeds and resolutions;
+10. :func:`place_shared`: reference data to a replicated reference-data service (or its owner),
+    cross-cutting tables to a platform service, satellites after them, hubs explained;
+11. :func:`group_contexts`: bounded contexts, a few services each, the coarser level;
+12. :func:`explain`: a reason for every table, ambiguous tables listed;
+13. :func:`assemble`: the :class:`~workbench.decompose.model.Decomposition`.
+
+The signals behind the graph, the granularity and the kernel were chosen on four real application
+schemas with known ownership, never on names or tables of theirs (``bench/decompose_real.py``).
 """
 
 from __future__ import annotations
@@ -31,10 +35,11 @@ import networkx as nx
 from tqdm.auto import tqdm
 
 from workbench.decompose import signals as sig
-from workbench.decompose.cluster import RESOLUTION_METHODS, cluster as run_method
-from workbench.decompose.cluster.fit import bisect, merge_to
+from workbench.decompose.cluster import RESOLUTION_METHODS, SEEDED_METHODS
+from workbench.decompose.cluster import cluster as run_method
+from workbench.decompose.cluster.fit import bisect
 from workbench.decompose.constraints import Constraints, contract, enforce, expand
-from workbench.decompose.contexts import CONTEXT_RESOLUTION_SHARE
+from workbench.decompose.contexts import CONTEXT_RESOLUTION
 from workbench.decompose.contexts import group_contexts as context_of
 from workbench.decompose.graph import Weights, build_graph
 from workbench.decompose.model import Decomposition, Service, TableNote
@@ -42,24 +47,28 @@ from workbench.decompose.naming import name_services
 from workbench.decompose.options import DecomposeOptions
 from workbench.decompose.placement import name_home, pull, ties
 from workbench.decompose.roles import Role, detect_roles
-from workbench.decompose.stability import (
-    RESOLUTION_GRID,
-    SELECTION_SEEDS,
-    agreement,
-    choose_resolution,
-    confidence,
-    stability_runs,
-)
+from workbench.decompose.stability import confidence, stability_runs
 from workbench.decompose.vocabulary import Vocabulary
 from workbench.errors import EmptyDatabaseError, WorkbenchError
 from workbench.schema import Schema
 from workbench.workload.model import Workload
 
-DEFAULT_RESOLUTION = 1.0
-"""Resolution used where one must be fixed (a count of services, or a sweep point without one)."""
+DEFAULT_RESOLUTION = 1.75
+"""Resolution of the clustering unless one is given. With the leading-word signal and the kernel
+phase reading granularity from the schema, one resolution serves schemas whose modules hold 3 to 24
+tables (``bench/decompose_real.py``; the sweep shows the others)."""
 
-MAX_RESOLUTION = 64.0
-"""Finest resolution tried when a number of services is asked for."""
+BEST_OF = 10
+"""Clusterings (consecutive seeds) run for the result; the one of highest modularity is kept, so
+the cut does not hang on one seed's luck."""
+
+KERNEL_GUARD = 0.0
+"""... and at least this multiple of the kernel's own share of all key endpoints: a cluster leaning on
+a kernel that already holds half the schema's keys is no more dependent than anyone."""
+
+KERNEL_SHARE = 0.15
+"""A cluster sending at least this share of its key endpoints to the kernel joins it (see
+:func:`absorb_into_kernel`)."""
 
 PLATFORM = "platform"
 """Name of the service that takes cross-cutting tables."""
@@ -131,10 +140,10 @@ class State:
     active_constraints: Constraints = field(default_factory=Constraints)
     parts: list[set[str]] = field(default_factory=list)
     resolution: float = DEFAULT_RESOLUTION
-    auto: bool = False
-    chosen: dict[str, Any] = field(default_factory=dict)
-    trials: dict[float, list[list[set[str]]]] = field(default_factory=dict)
     placed: dict[str, TableNote] = field(default_factory=dict)
+    absorbed: dict[str, tuple[str, float]] = field(default_factory=dict)
+    kernel: str | None = None
+    detached: list[str] = field(default_factory=list)
     fitted: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     where: dict[str, str] = field(default_factory=dict)
@@ -151,6 +160,12 @@ class State:
         """One clustering of the active graph (seed ``s``, resolution ``res``, ``k`` services, noise)."""
         graph = perturbed(self.active, noise, s) if noise > 0 else self.active
         return partition(graph, self.active_constraints, method=self.options.method, resolution=res, k=k, seed=s)
+
+    def best(self, s: int, res: float, runs: int = BEST_OF) -> list[set[str]]:
+        """The most modular of ``runs`` clusterings with seeds ``s``, ``s + 1``, ..."""
+        found = [self.run(s + i, res, None) for i in range(runs if self.options.method in SEEDED_METHODS else 1)]
+        quality = [nx.community.modularity(self.active, p, weight="weight", resolution=res) for p in found]
+        return found[max(range(len(found)), key=lambda i: (round(quality[i], 9), -i))]
 
     def tick(self) -> None:
         if self.bar is not None:
@@ -208,36 +223,55 @@ def set_aside(state: State) -> None:
 
 
 def cluster(state: State) -> None:
-    """Phase 4: cluster the active graph, at the resolution read from the schema unless one was given."""
+    """Phase 4: cluster the active graph, the most modular of several seeds."""
     opts = state.options
-    state.auto = opts.resolution is None and opts.services is None and opts.method in RESOLUTION_METHODS \
-        and state.active.number_of_nodes() > 1
-    if state.auto:
-        for res in RESOLUTION_GRID:
-            state.trials[res] = [state.run(opts.seed + i, res, None, PERTURBATION if i else 0.0)
-                                 for i in range(SELECTION_SEEDS)]
-        by_resolution = {res: agreement(r) for res, r in state.trials.items()}
-        modular = {res: nx.community.modularity(state.active, r[0], weight="weight")
-                   for res, r in state.trials.items()}
-        state.resolution = choose_resolution(by_resolution, modular)
-        state.chosen = {"resolution_chosen_by": "agreement across seeds and noise, plus modularity",
-                        "agreement_by_resolution": {str(r): round(v, 4) for r, v in by_resolution.items()},
-                        "modularity_by_resolution": {str(r): round(v, 4) for r, v in modular.items()}}
-        state.parts = state.trials[state.resolution][0]
-    elif opts.services is not None and state.active.number_of_nodes():
-        # a count: start at least as fine as asked, then merge the closest services (fit_count); a
-        # resolution searched to hit the count directly would have to glue the main component into
-        # a few giants while small detached groups each keep a service of their own
-        state.resolution = opts.resolution if opts.resolution is not None else DEFAULT_RESOLUTION
-        state.parts = state.run(opts.seed, state.resolution, None)
-        while len(state.parts) < opts.services and state.resolution < MAX_RESOLUTION \
-                and opts.method in RESOLUTION_METHODS:
-            state.resolution = round(state.resolution * 1.5, 4)
-            state.parts = state.run(opts.seed, state.resolution, None)
-    else:
-        state.resolution = opts.resolution if opts.resolution is not None else DEFAULT_RESOLUTION
-        state.parts = state.run(opts.seed, state.resolution, None) if state.active.number_of_nodes() else []
+    state.resolution = opts.resolution if opts.resolution is not None else DEFAULT_RESOLUTION
+    state.parts = state.best(opts.seed, state.resolution) if state.active.number_of_nodes() else []
     state.tick()
+
+
+def absorb_into_kernel(state: State) -> None:
+    """Phase 5: clusters leaning on the kernel join it.
+
+    The kernel is the cluster holding the table the most tables refer to (a platform's ``user``, an
+    ERP's ``company``). A cluster whose keys lead there for at least :data:`KERNEL_SHARE` of its key
+    endpoints is one of the kernel's own parts, not a module of its own: on real schemas a core's
+    pieces send a fifth to all of their references to its centre, while modules built on the core
+    (plugins, add-ons) send a few keys there among many of their own. Absorption repeats, the most
+    dependent cluster first, since the kernel grows; references count one way (a cluster the kernel
+    refers to is not thereby part of it), each pair of tables once.
+    """
+    where = {t: i for i, part in enumerate(state.parts) for t in part}
+    pairs = sorted({(t.key, f.referred_key) for t in state.schema.base_tables for f in t.foreign_keys
+                    if t.key in where and f.referred_key in where and f.referred_key != t.key})
+    if not pairs:
+        return
+    fan_in: dict[str, int] = defaultdict(int)
+    for _, parent in pairs:
+        fan_in[parent] += 1
+    hub = min(fan_in, key=lambda t: (-fan_in[t], t))
+    state.kernel = hub
+    kernel = where[hub]
+    while True:
+        volume: dict[int, int] = defaultdict(int)
+        toward: dict[int, int] = defaultdict(int)
+        for child, parent in pairs:
+            volume[where[child]] += 1
+            volume[where[parent]] += 1
+            if where[parent] == kernel and where[child] != kernel:
+                toward[where[child]] += 1
+        ranked = sorted(((toward[i] / volume[i], i) for i in toward
+                         if _mergeable(state, state.parts[i], state.parts[kernel])), key=lambda x: (-x[0], x[1]))
+        need = max(KERNEL_SHARE, KERNEL_GUARD * volume[kernel] / (2 * len(pairs)))
+        if not ranked or ranked[0][0] < need:
+            break
+        share, i = ranked[0]
+        for t in state.parts[i]:
+            where[t] = kernel
+            state.absorbed[t] = (hub, share)
+        state.parts[kernel] |= state.parts[i]
+        state.parts[i] = set()
+    state.parts = sorted((p for p in state.parts if p), key=lambda p: (-len(p), min(p)))
 
 
 def place_unclustered(state: State) -> None:
@@ -263,7 +297,7 @@ def place_unclustered(state: State) -> None:
                                                                 "words tie it to any table: a service of its own")
         else:
             state.unassigned[t] = ("no foreign keys (declared or implied), no shared statements or transactions, "
-                                   "and no name shared with a single service")
+                                   "and no name word telling enough of one service")
 
 
 def _mergeable(state: State, a: set[str], b: set[str]) -> bool:
@@ -274,55 +308,95 @@ def _mergeable(state: State, a: set[str], b: set[str]) -> bool:
 
 
 def fit_count(state: State) -> None:
-    """Phase 6: exactly ``options.services`` clustered services: merge the closest (by edges, then by
-    names) or split the loosest, never against a pin or a keep-apart pair."""
+    """Phase 7: exactly ``options.services`` clustered services, never against a pin or keep-apart pair.
+
+    Too many: a service with no edge joins the kernel (or, without one, the service its names match),
+    then the two services whose merge gains most modularity merge, the smaller into the larger.
+    Too few: tables placed by name alone go back to services of their own, then the table least tied
+    to its service (weighted by how big that service is) leaves it, until the count is met.
+    """
     k = state.options.services
     if k is None:
         return
     parts = [set(p) for p in state.parts if p]
     g = state.graph.subgraph({t for p in parts for t in p})
-    if len(parts) > k:
-        parts = merge_to(g, parts, k, state.resolution)
-    while len(parts) > k:  # what is left shares no edge: join the smallest to the one its names match
-        parts.sort(key=lambda p: (-len(p), min(p)))
-        small = parts.pop()
-        others = {str(i): p for i, p in enumerate(parts) if _mergeable(state, small, p)}
-        votes: dict[str, float] = defaultdict(float)
-        for t in small:
-            home = name_home(t, others, state.vocabulary)
-            if home:
-                votes[home[0]] += 1
-        target = max(votes, key=lambda i: (votes[i], -len(others[i]), i)) if votes else \
-            min(others, key=lambda i: (len(others[i]), min(others[i])))
-        others[target] |= small
-        state.fitted.extend(sorted(small))
-    unsplittable: set[frozenset[str]] = set()
-    while len(parts) < k:
-        candidates = sorted((p for p in parts if len(p) > 1 and frozenset(p) not in unsplittable),
-                            key=lambda p: (-len(p), min(p)))
-        if not candidates:
+    kernel = next((i for i, p in enumerate(parts) if state.kernel in p), None) if state.kernel else None
+    while len(parts) > k:
+        where = {t: i for i, p in enumerate(parts) for t in p}
+        volume: dict[int, float] = defaultdict(float)
+        between: dict[tuple[int, int], float] = defaultdict(float)
+        for a, b, data in g.edges(data=True):
+            w = float(data["weight"])
+            i, j = where[a], where[b]
+            volume[i] += w
+            volume[j] += w
+            if i != j:
+                between[(min(i, j), max(i, j))] += w
+        lonely = sorted((i for i in range(len(parts)) if volume[i] == 0), key=lambda i: (len(parts[i]), min(parts[i])))
+        target: tuple[int, int] | None = None
+        for i in lonely:
+            into = kernel if kernel is not None and kernel != i and _mergeable(state, parts[i], parts[kernel]) \
+                else _name_target(state, parts, i)
+            if into is not None:
+                target = (i, into)
+                break
+        if target is None:
+            total = sum(volume.values()) or 1.0
+            gains = sorted(((2 * w / total - 2 * volume[i] * volume[j] / total ** 2, i, j)
+                            for (i, j), w in between.items() if _mergeable(state, parts[i], parts[j])),
+                           key=lambda x: (-x[0], x[1], x[2]))
+            if gains:
+                _, i, j = gains[0]
+                target = (i, j) if len(parts[i]) <= len(parts[j]) else (j, i)
+            else:
+                order = sorted(range(len(parts)), key=lambda i: (len(parts[i]), min(parts[i])))
+                small = order[0]
+                named = _name_target(state, parts, small)
+                target = (small, named if named is not None else order[-1])
+        i, j = target
+        parts[j] |= parts[i]
+        state.fitted.extend(sorted(parts[i]))
+        kernel = kernel if kernel != i else j
+        parts = [p for n, p in enumerate(parts) if n != i]
+        if kernel is not None and kernel > i:
+            kernel -= 1
+    named_only = sorted(t for t, n in state.placed.items() if not (n.reason or "").startswith("@aside:"))
+    for t in named_only:
+        if len(parts) >= k:
             break
-        big = candidates[0]
-        halves = bisect(g, big, state.options.seed) or _split_by_name(state, big)
-        if not halves or len(halves) < 2:
-            unsplittable.add(frozenset(big))
-            continue
-        parts = [p for p in parts if p is not big] + [set(h) for h in halves]
-    if len(parts) != k:
-        raise WorkbenchError(f"could not make exactly {k} services: the constraints allow {len(parts)}")
+        home = next(p for p in parts if t in p)
+        if len(home) > 1:
+            home.discard(t)
+            parts.append({t})
+    while len(parts) < k:
+        where = {t: i for i, p in enumerate(parts) for t in p}
+        best: tuple[float, str] | None = None
+        for t in sorted(where):
+            home = parts[where[t]]
+            if len(home) < 2 or t in state.constraints.pins:
+                continue
+            total = sum(float(d["weight"]) for _, d in g[t].items()) if t in g else 0.0
+            inside = sum(float(d["weight"]) for x, d in g[t].items() if x in home) if t in g else 0.0
+            cost = (len(home) - 1) * ((inside / total if total else 0.0) + 0.1)
+            if best is None or cost < best[0]:
+                best = (cost, t)
+        if best is None:
+            raise WorkbenchError(f"could not make exactly {k} services: the constraints allow {len(parts)}")
+        parts[where[best[1]]].discard(best[1])
+        parts.append({best[1]})
+        state.detached.append(best[1])
     state.parts = sorted(parts, key=lambda s: (-len(s), min(s)))
 
 
-def _split_by_name(state: State, part: set[str]) -> list[set[str]]:
-    """Two halves of a part without internal edges: by leading name word, else by sorted name."""
-    by_word: dict[str, set[str]] = defaultdict(set)
-    for t in sorted(part):
-        by_word[(state.vocabulary.words(t) or (t,))[0]].add(t)
-    if len(by_word) >= 2:
-        groups = sorted(by_word.values(), key=lambda s: (-len(s), min(s)))
-        return [groups[0], set().union(*groups[1:])]
-    ordered = sorted(part)
-    return [set(ordered[: len(ordered) // 2]), set(ordered[len(ordered) // 2:])]
+def _name_target(state: State, parts: list[set[str]], i: int) -> int | None:
+    """The part whose table names the most tables of part ``i`` match (None: no name evidence)."""
+    others = {str(j): p for j, p in enumerate(parts) if j != i and _mergeable(state, parts[i], p)}
+    votes: dict[str, float] = defaultdict(float)
+    for t in sorted(parts[i]):
+        home = name_home(t, others, state.vocabulary)
+        if home:
+            votes[home[0]] += 1
+    return int(max(votes, key=lambda j: (votes[j], -len(others[j]), j))) if votes else None
 
 
 def name(state: State) -> None:
@@ -343,12 +417,7 @@ def measure_confidence(state: State) -> None:
     opts = state.options
     clustered_parts = [{t for t in p if t in state.clustered} for p in state.parts]
     clustered_parts = [p for p in clustered_parts if p]
-    if state.auto and opts.stability > 0:
-        i = RESOLUTION_GRID.index(state.resolution)
-        near = [RESOLUTION_GRID[j] for j in (i - 1, i + 1) if 0 <= j < len(RESOLUTION_GRID)]
-        runs = [*state.trials[state.resolution][1:], *(r for res in near for r in state.trials[res])]
-        state.conf = confidence(clustered_parts, runs[: opts.stability])
-    elif opts.stability > 0 and state.active.number_of_nodes() > 0:
+    if opts.stability > 0 and state.active.number_of_nodes() > 0:
         def tick(s: int, res: float, k: int | None) -> list[set[str]]:
             out = state.run(s, res, k)
             state.tick()
@@ -415,15 +484,22 @@ def place_shared(state: State) -> None:
     referrers = g.graph["referrers"] if "referrers" in g.graph else sig.references(state.schema)
     referenced = {p for p, children in referrers.items() if children}
     by_key = {t.key: t for t in state.schema.base_tables}
+    left: dict[str, int] = defaultdict(int)
+    for svc in clustered.values():
+        left[svc] += 1
     for t in sorted(clustered):
         if t in referenced or t in state.constrained or t in found:
             continue
+        if state.options.services is not None and left[clustered[t]] == 1:
+            continue  # the last table of one of the services asked for stays
         targets = {f.referred_key for f in by_key[t].foreign_keys if f.referred_key != t}
         structural = {x for x, d in g[t].items() if d.get("fk", 0) > 0 or d.get("implied_fk", 0) > 0}
         homes = {set_aside_home.get(x) for x in targets | structural}
-        if targets and len(homes) == 1 and None not in homes:
-            home = homes.pop()
+        only = next(iter(homes)) if len(homes) == 1 else None
+        if targets and only is not None:
+            home = only
             where[t] = home
+            left[clustered[t]] -= 1
             state.notes[t] = TableNote(role="satellite", reason=f"its keys lead only to {home} tables "
                                        f"({ties(g, t, set_aside_home)}) and no table refers to it")
 
@@ -448,7 +524,7 @@ def group_contexts(state: State) -> None:
     for t, s in state.where.items():
         if s not in state.kinds:
             services[s].add(t)
-    state.contexts = context_of(state.graph, services, resolution=state.resolution * CONTEXT_RESOLUTION_SHARE,
+    state.contexts = context_of(state.graph, services, resolution=min(CONTEXT_RESOLUTION, state.resolution),
                                 seed=state.options.seed) if services else {}
     for s in state.kinds:
         state.contexts[s] = s
@@ -471,6 +547,11 @@ def explain(state: State) -> None:
                                        reason=f"pinned to {s} by the architect" + (f"; ties: {found}" if found else ""))
             continue
         reason = f"ties: {found}" if found else "no direct ties inside; placed by its neighbours or the constraints"
+        if t in state.absorbed:
+            hub, share = state.absorbed[t]
+            reason += f"; its group joined the kernel around {hub} ({share:.0%} of the group's keys lead there)"
+        if t in state.detached:
+            reason = f"left its service to make the {opts.services} services asked for (least tied to it); " + reason
         if t in fitted:
             reason += f"; joined {s} to make the {opts.services} services asked for (no tie to any other service)"
         state.notes[t] = TableNote(confidence=c, role="domain", reason=reason)
@@ -494,7 +575,7 @@ def assemble(state: State) -> Decomposition:
         kind = state.kinds.get(s) or ("pinned" if s in pinned_names and s not in state.names else "domain")
         out_services[s] = Service(tables=sorted(svc_tables[s]), kind=kind,
                                   replicated=sorted(state.replicated.get(s, [])), context=state.contexts.get(s))
-    parameters: dict[str, Any] = {"resolution": state.resolution, **state.chosen, "services": opts.services,
+    parameters: dict[str, Any] = {"resolution": state.resolution, "services": opts.services,
                                   "seed": opts.seed, "stability_runs": opts.stability, "reference": opts.reference,
                                   "weights": state.weights.as_dict(), "workload": state.workload is not None,
                                   "contexts": len(set(state.contexts.values()))}
@@ -510,8 +591,8 @@ def assemble(state: State) -> Decomposition:
                          parameters=parameters)
 
 
-PHASES = (find_roles, set_aside, cluster, place_unclustered, fit_count, name, measure_confidence, place_shared,
-          group_contexts, explain)
+PHASES = (find_roles, set_aside, cluster, absorb_into_kernel, place_unclustered, fit_count, name, measure_confidence,
+          place_shared, group_contexts, explain)
 """The phases after :func:`prepare`, in order; :func:`assemble` ends the run."""
 
 

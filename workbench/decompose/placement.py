@@ -40,14 +40,19 @@ def ties(g: nx.Graph, table: str, mates: Iterable[str], top: int = 3) -> str:
     return "; ".join(f"{x} ({describe_edge(d)})" for _, x, d in edges[:top])
 
 
-def name_home(table: str, services: Mapping[str, Iterable[str]],
-              vocabulary: Vocabulary | None = None) -> tuple[str, str] | None:
+NAME_EVIDENCE = 1.0
+"""Least name evidence (summed rarity of shared words, see :func:`name_home`) that places a table."""
+
+
+def name_home(table: str, services: Mapping[str, Iterable[str]], vocabulary: Vocabulary | None = None,
+              least: float = NAME_EVIDENCE) -> tuple[str, str] | None:
     """The service whose table names share the most telling words with ``table``, and the word.
 
-    Each shared word counts its rarity in the schema (inverse document frequency) times the share
-    of the service's tables using it; a word used by several services equally is no evidence.
+    Each word ``table`` shares with other tables counts its rarity in the schema (inverse document
+    frequency) times the share of the service's tables using it; below ``least`` in all, or tied
+    between services, it is no evidence.
 
-    >>> name_home("order_archive", {"sales": ["orders", "order_lines"], "stock": ["stock_levels"]})
+    >>> name_home("order_archive", {"sales": ["orders", "order_lines"], "stock": ["stock_levels"]}, least=0.0)
     ('sales', 'order')
     >>> name_home("settings", {"sales": ["orders"]}) is None
     True
@@ -59,6 +64,7 @@ def name_home(table: str, services: Mapping[str, Iterable[str]],
     words = set(vocab.words(table))
     if not words:
         return None
+    words = {w for w in words if vocab.df.get(w, 0) > 1}
     scores: list[tuple[float, str, str]] = []
     for svc, tables in sorted(members.items()):
         used: dict[str, int] = defaultdict(int)
@@ -67,9 +73,10 @@ def name_home(table: str, services: Mapping[str, Iterable[str]],
                 used[w] += 1
         if not used:
             continue
-        score = sum(max(vocab.idf(w), 0.1) * n / len(tables) for w, n in used.items())
+        score = sum(vocab.idf(w) * n / len(tables) for w, n in used.items())
         best_word = max(used, key=lambda w: (vocab.idf(w), used[w], w))
         scores.append((score, svc, best_word))
+    scores = [x for x in scores if x[0] >= least]
     if not scores:
         return None
     scores.sort(key=lambda s: (-s[0], s[1]))

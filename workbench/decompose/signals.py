@@ -6,7 +6,7 @@ the reasons in ``decomposition.yaml`` say *which* evidence ties a table to its s
 
 Signals
 -------
-fk : declared foreign keys. 1 per key; 1.5 when the child is part of its parent (composition):
+fk : declared foreign keys. 1 per pair of tables; 2 when the child is part of its parent (composition):
     the key is identifying (its columns are part of the child's primary key), deletes cascade, or
     the child's name extends its parent's (``loan_charge`` -> ``loan``, ``Sales Invoice Item`` ->
     ``Sales Invoice``), the naming convention of an aggregate's parts.
@@ -32,9 +32,8 @@ they point every table at the user table and say nothing about domains.
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 
 import pandas as pd
@@ -75,17 +74,21 @@ def bookkeeping(column: str) -> bool:
     return bool(_WHO_DID_IT.match(snake(column)))
 
 
+BOOKKEEPING_STRENGTH = 0.3
+"""Strength of a key that only records who created or changed a row."""
+
+PART_OF_STRENGTH = 2.0
+"""Strength of a key tying a part to its whole (composition): a reference plus as much again."""
+
+
 def fk_strength(table: Table, columns: list[str]) -> float:
-    """A declared key's strength: 1; 1.5 when identifying (its columns are part of the child's
-    primary key) -- and see :func:`fk_edges` for cascades; 0.3 for a bookkeeping key."""
+    """A declared key's strength: 1; :data:`PART_OF_STRENGTH` when identifying (its columns are part
+    of the child's primary key) -- and see :func:`fk_edges` for cascades and names; 0.3 for a
+    bookkeeping key."""
     if len(columns) == 1 and bookkeeping(columns[0]):
         return BOOKKEEPING_STRENGTH
     identifying = bool(table.primary_key) and set(columns) <= set(table.primary_key)
-    return 1.5 if identifying else 1.0
-
-
-BOOKKEEPING_STRENGTH = 0.3
-"""Strength of a key that only records who created or changed a row."""
+    return PART_OF_STRENGTH if identifying else 1.0
 
 
 def extends(vocabulary: Vocabulary, child: str, parent: str) -> bool:
@@ -100,10 +103,12 @@ def extends(vocabulary: Vocabulary, child: str, parent: str) -> bool:
 
 
 def fk_edges(schema: Schema, vocabulary: Vocabulary | None = None) -> dict[Pair, float]:
-    """Declared foreign keys between distinct base tables (self-references say nothing about boundaries)."""
+    """Declared foreign keys between distinct base tables, the strongest per pair of tables
+    (self-references say nothing about boundaries; a second key between the same two tables says
+    little more than the first)."""
     tables = {t.key for t in schema.base_tables}
     vocab = vocabulary or Vocabulary.of(schema)
-    out: dict[Pair, float] = defaultdict(float)
+    out: dict[Pair, float] = {}
     for t in schema.base_tables:
         for fk in t.foreign_keys:
             parent = fk.referred_key
@@ -112,9 +117,10 @@ def fk_edges(schema: Schema, vocabulary: Vocabulary | None = None) -> dict[Pair,
             strength = fk_strength(t, fk.columns)
             part_of = (fk.on_delete or "").upper() == "CASCADE" or extends(vocab, t.key, parent)
             if part_of and strength == 1.0:
-                strength = 1.5
-            out[pair(t.key, parent)] += strength
-    return {p: min(w, 2.0) for p, w in sorted(out.items())}
+                strength = PART_OF_STRENGTH
+            p = pair(t.key, parent)
+            out[p] = max(out.get(p, 0.0), strength)
+    return dict(sorted(out.items()))
 
 
 def schema_edges(schema: Schema, per_table: int = 3) -> dict[Pair, float]:
@@ -245,13 +251,13 @@ def coaccess_affinity(workload: Workload, tables: set[str] | None = None) -> dic
     return _affinity([([*tx.tables_read, *tx.tables_written], tx.count) for tx in workload.transactions], tables)
 
 
-def name_similarity(schema: Schema, vocabulary: Vocabulary | None = None, depth: int = 2,
+def name_similarity(schema: Schema, vocabulary: Vocabulary | None = None, depth: int = 1,
                     dense: int = 40, sparse_neighbours: int = 20) -> dict[Pair, float]:
     """Tables sharing their leading informative name word(s), as ``{pair: strength}``.
 
-    A pair's strength is 1 / (n - 1) for the deepest leading prefix (one word, then two) it shares
-    with n tables in all, so a table's name evidence sums to about one per level however large its
-    group. Groups of more than ``dense`` tables link each table to its ``sparse_neighbours`` next
+    A pair's strength is 1 / (n - 1) for the deepest leading prefix (of up to ``depth`` words) it
+    shares with n tables in all, so a table's name evidence sums to about one per level however
+    large its group. Groups of more than ``dense`` tables link each table to its ``sparse_neighbours`` next
     names in sorted order instead of to all (the same total weight, a linear number of edges).
     A word half the tables start with is a prefix, not a module (see
     :class:`~workbench.decompose.vocabulary.Vocabulary`), and groups of more than half the
@@ -261,7 +267,10 @@ def name_similarity(schema: Schema, vocabulary: Vocabulary | None = None, depth:
     >>> names = ["orders", "order_lines", "order_line_taxes", "order_notes", "audit_log", "customers",
     ...          "customer_groups", "products", "warehouses"]
     >>> sims = name_similarity(Schema("sqlite", "x", tables=[Table(n) for n in names]))
-    >>> sims[("order_line_taxes", "order_lines")] > sims[("order_lines", "orders")] > 0
+    >>> sims[("order_line_taxes", "order_lines")] == sims[("order_lines", "orders")] == round(1 / 3, 6)
+    True
+    >>> deeper = name_similarity(Schema("sqlite", "x", tables=[Table(n) for n in names]), depth=2)
+    >>> deeper[("order_line_taxes", "order_lines")] > deeper[("order_lines", "orders")]
     True
     >>> ("audit_log", "customers") in sims
     False

@@ -9,7 +9,6 @@ and ``sweep.csv``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
+from workbench import serde
 from workbench.decompose import metrics as m
 from workbench.decompose import signals as sig
 from workbench.decompose.graph import build_graph
@@ -70,6 +70,7 @@ def inputs(db_url: str, out_dir: str | Path, *, schema_path: str | Path | None =
     schema, workload = schema_and_workload(db_url, out_dir, origin, schema_path=schema_path,
                                            workload_path=workload_path, logs=workload_logs,
                                            log_format=workload_format, without="decomposed from the schema alone")
+    truth: dict[str, str] | None
     if truth_path:
         truth, origin["answer key"] = m.load_truth(truth_path), Path(truth_path).name
     else:
@@ -80,7 +81,7 @@ def inputs(db_url: str, out_dir: str | Path, *, schema_path: str | Path | None =
 
 def fk_louvain(schema: Schema, seed: int = 0) -> dict[str, str]:
     """The baseline: plain Louvain on the declared foreign-key graph, unweighted, resolution 1."""
-    g = nx.Graph()
+    g: nx.Graph[str] = nx.Graph()
     g.add_nodes_from(t.key for t in schema.base_tables)
     g.add_edges_from(sig.fk_edges(schema))
     parts = nx.community.louvain_communities(g, seed=seed)
@@ -126,8 +127,9 @@ def run(db_url: str, out_dir: str | Path, options: DecomposeOptions | None = Non
                      score(base, found.schema, found.workload, found.truth, w, graph=g)))
     comparison = pd.DataFrame(rows)
 
-    res, services = opts.resolution, opts.services
-    grid = sorted(set(sweep_resolutions or DEFAULT_RESOLUTIONS) | set(RESOLUTION_GRID) | ({res} if res else set()))
+    services = opts.services
+    used = d.parameters["resolution"]
+    grid = sorted(set(sweep_resolutions or DEFAULT_RESOLUTIONS) | set(RESOLUTION_GRID) | {used})
     frame = sweep(found.schema, found.workload, opts, resolutions=grid, truth=found.truth, progress=False) \
         if services is None else \
         sweep(found.schema, found.workload, opts, services=range(max(2, services - 4), services + 5),
@@ -138,8 +140,8 @@ def run(db_url: str, out_dir: str | Path, options: DecomposeOptions | None = Non
 
     paths = {"decomposition.yaml": save_decomposition(d, out / "decomposition.yaml"),
              "scores.json": out / "scores.json", "sweep.csv": out / "sweep.csv"}
-    paths["scores.json"].write_text(json.dumps(scores, indent=2) + "\n", encoding="utf-8")
-    frame.to_csv(paths["sweep.csv"], index=False, lineterminator="\n")
+    serde.save(scores, paths["scores.json"])
+    serde.save(frame, paths["sweep.csv"])
 
     placed = set(d.assignment()) | set(d.unassigned) | set(d.excluded)
     checks = {
@@ -159,7 +161,7 @@ def services_frame(d: Decomposition) -> pd.DataFrame:
     """One row per service: kind, size, mean confidence, its tables."""
     rows = []
     for name, svc in d.services.items():
-        conf = [d.tables[t].confidence for t in svc.tables if t in d.tables and d.tables[t].confidence is not None]
+        conf = [c for t in svc.tables if t in d.tables and (c := d.tables[t].confidence) is not None]
         rows.append({"service": name, "context": svc.context, "kind": svc.kind, "tables": len(svc.tables),
                      "confidence": round(sum(conf) / len(conf), 3) if conf else None,
                      "members": ", ".join(svc.tables)})

@@ -20,7 +20,7 @@ def merge_to(g: nx.Graph, parts: list[set[Any]], k: int, resolution: float) -> l
         where = {n: i for i, p in enumerate(parts) for n in p}
         vol = [sum(d for _, d in g.degree(p, weight="weight")) for p in parts]
         between: dict[tuple[int, int], float] = defaultdict(float)
-        for a, b, w in g.edges(data="weight"):
+        for a, b, w in g.edges(data="weight", default=1.0):
             i, j = where[a], where[b]
             if i != j:
                 between[(min(i, j), max(i, j))] += w
