@@ -62,7 +62,7 @@ def graph_for(decomposition: Decomposition, schema: Schema, workload: Workload |
 def dominant(data: Mapping[str, Any], weights: Mapping[str, float] | None = None) -> str:
     """The signal contributing most to an edge's weight (ties: the order of ``signals.SIGNALS``).
 
-    >>> dominant({"fk": 1.0, "name": 0.9, "cowrite": 0.0})
+    >>> dominant({"fk": 1.0, "name": 0.2, "cowrite": 0.0})
     'fk'
     """
     w = dict(weights or Weights().as_dict())
