@@ -47,7 +47,8 @@ def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     with legacy(backend) as source, fresh_database(backend) as target:
         argv = ["report", "--db", source, "--out", str(out), "--client", "Issue 12", "-p", f"target_url={target}"]
         if backend == "mariadb":  # its services' databases carry the target's name; idx_fk_address_id x3 in one
-            argv += ["-p", f"prefix={sa.make_url(target).database}_", "-p", "together=[[customer, staff, store]]"]
+            argv += ["-p", f"prefix={sa.make_url(target).database}_",
+                     "-p", "options={together: [[customer, staff, store]]}"]
         code = cli.main(argv)
         design = load_design(out / "design") if (out / "design" / "design.json").exists() else Design("", backend)
         yield Rendered(backend, source, target, out, code, design)
