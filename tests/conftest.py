@@ -64,3 +64,22 @@ def _forget_secrets() -> Iterator[None]:
     yield
     db._SECRETS.clear()
     db._SECRETS.update(before)
+
+
+@pytest.fixture(scope="session")
+def sync_design(small_sample_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The design of the 2% sample with a short simulated workload, written to a folder (the sync tests')."""
+    from workbench.decompose import decompose
+    from workbench.design import design, write_design
+    from workbench.introspect import introspect
+    from workbench.workload import ingest
+    from workbench.workload.simlog import write_logs
+
+    folder = tmp_path_factory.getbasetemp() / "sync_sample_design"
+    if not (folder / "design.json").exists():
+        schema = introspect(f"sqlite:///{small_sample_path}", progress=False)
+        logs = write_logs(folder / "logs", statements=3_000, formats=["jsonl"])
+        workload = ingest([str(logs["jsonl"])], "jsonl", schema=schema)
+        write_design(design(schema, decompose(schema, workload, stability=0), workload), folder,
+                     ["postgresql", "mysql", "sqlite"])
+    return folder

@@ -63,10 +63,6 @@ BEST_OF = 10
 """Clusterings (consecutive seeds) run for the result; the one of highest modularity is kept, so
 the cut does not hang on one seed's luck."""
 
-KERNEL_GUARD = 0.0
-"""... and at least this multiple of the kernel's own share of all key endpoints: a cluster leaning on
-a kernel that already holds half the schema's keys is no more dependent than anyone."""
-
 KERNEL_SHARE = 0.15
 """A cluster sending at least this share of its key endpoints to the kernel joins it (see
 :func:`absorb_into_kernel`)."""
@@ -299,8 +295,7 @@ def absorb_into_kernel(state: State) -> None:
                 toward[where[child]] += 1
         ranked = sorted(((toward[i] / volume[i], i) for i in toward
                          if _mergeable(state, state.parts[i], state.parts[kernel])), key=lambda x: (-x[0], x[1]))
-        need = max(KERNEL_SHARE, KERNEL_GUARD * volume[kernel] / (2 * len(pairs)))
-        if not ranked or ranked[0][0] < need:
+        if not ranked or ranked[0][0] < KERNEL_SHARE:
             break
         share, i = ranked[0]
         for t in state.parts[i]:
@@ -349,8 +344,9 @@ def fit_count(state: State) -> None:
 
     Too many: a service with no edge joins the kernel (or, without one, the service its names match),
     then the two services whose merge gains most modularity merge, the smaller into the larger.
-    Too few: tables placed by name alone go back to services of their own, then the table least tied
-    to its service (weighted by how big that service is) leaves it, until the count is met.
+    Too few: tables placed by name alone go back to services of their own, then the table, or the group
+    of tables sharing a leading name word, least tied to its service (weighted by how much of the
+    service stays) leaves it, until the count is met.
     """
     k = state.options.services
     if k is None:
@@ -407,21 +403,31 @@ def fit_count(state: State) -> None:
             parts.append({t})
     while len(parts) < k:
         where = {t: i for i, p in enumerate(parts) for t in p}
-        best: tuple[float, str] | None = None
-        for t in sorted(where):
-            home = parts[where[t]]
-            if len(home) < 2 or t in state.constraints.pins:
+        best: tuple[float, frozenset[str]] | None = None
+        for home in parts:
+            if len(home) < 2:
                 continue
-            total = sum(float(d["weight"]) for _, d in g[t].items()) if t in g else 0.0
-            inside = sum(float(d["weight"]) for x, d in g[t].items() if x in home) if t in g else 0.0
-            cost = (len(home) - 1) * ((inside / total if total else 0.0) + 0.1)
-            if best is None or cost < best[0]:
-                best = (cost, t)
+            groups: dict[str, set[str]] = defaultdict(set)  # the service's tables by leading name word
+            for t in home:
+                groups[(state.vocabulary.words(t) or (t,))[0]].add(t)
+            candidates = [{t} for t in sorted(home)]
+            if len(groups) > 1:
+                candidates += [grp for grp in groups.values() if len(grp) > 1]
+            for leaving in candidates:
+                if leaving & set(state.constraints.pins):
+                    continue
+                total = sum(float(d["weight"]) for t in leaving if t in g for _, d in g[t].items())
+                inside = sum(float(d["weight"]) for t in leaving if t in g for x, d in g[t].items()
+                             if x in home and x not in leaving)
+                cost = (len(home) - len(leaving)) * ((inside / total if total else 0.0) + 0.1)
+                if best is None or (cost, sorted(leaving)) < (best[0], sorted(best[1])):
+                    best = (cost, frozenset(leaving))
         if best is None:
             raise WorkbenchError(f"could not make exactly {k} services: the constraints allow {len(parts)}")
-        parts[where[best[1]]].discard(best[1])
-        parts.append({best[1]})
-        state.detached.append(best[1])
+        leaving = set(best[1])
+        parts[where[next(iter(leaving))]] -= leaving
+        parts.append(leaving)
+        state.detached.extend(sorted(leaving))
     state.parts = sorted(parts, key=lambda s: (-len(s), min(s)))
 
 

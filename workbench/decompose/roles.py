@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from workbench.decompose import signals as sig
-from workbench.decompose.cluster import cluster
 from workbench.decompose.tokens import normal, tokens
 from workbench.schema import Schema, Table
 from workbench.workload.model import Workload
@@ -150,7 +149,7 @@ def detect_roles(schema: Schema, g: nx.Graph, workload: Workload | None = None, 
 
     def provisional_communities() -> dict[str, int]:
         core = g.subgraph([n for n in g if n not in roles and g.degree(n) > 0]).copy()
-        found = cluster(core, "leiden", seed=seed) if core.number_of_edges() else []
+        found = nx.community.louvain_communities(core, weight="weight", seed=seed) if core.number_of_edges() else []
         return {n: i for i, c in enumerate(found) for n in c}
 
     def reference_data(community: dict[str, int]) -> dict[str, Role]:

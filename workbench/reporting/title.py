@@ -230,17 +230,39 @@ def _plan(out: Path) -> tuple[list[Figure], list[Chart]]:
     ], []
 
 
+def _sync(out: Path) -> tuple[list[Figure], list[Chart]]:
+    """The follow (``design/sync``): its state in the label, services, row changes applied, lag."""
+    folder = out / "design" / "sync"
+    if not folder.is_dir():
+        return [], []
+    from workbench.sync.frames import load_view
+
+    view = load_view(folder)
+    if not view.exists:
+        return [], []
+    figures = [Figure("sync", "sync_tables", f"tables captured ({view.state})",
+                      len(view.capture.tables) if view.capture else 0)]
+    if view.status is not None:
+        figures += [
+            Figure("sync", "sync_services", "services followed", len(view.status.services)),
+            Figure("sync", "sync_events", "row changes applied", sum(x.events for x in view.status.services)),
+            Figure("sync", "sync_lag", "lag at the last report (s)", float(view.status.lag_seconds or 0.0)),
+        ]
+    return figures, []
+
+
 READERS: tuple[Callable[[Path], tuple[list[Figure], list[Chart]]], ...] = (
     _assess,
     _workload,
     _decompose,
     _design,
     _plan,
+    _sync,
 )
 """One reader per artifact family, in stage order; each returns nothing when its artifact is absent."""
 
 GROUPS = {"assess": "Legacy database", "workload": "Workload", "decompose": "Services", "design": "Target design",
-          "plan": "Migration plan"}
+          "plan": "Migration plan", "sync": "Follow (change capture)"}
 
 
 def summary(out: str | Path) -> tuple[list[Figure], list[Chart]]:
