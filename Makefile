@@ -30,6 +30,7 @@ demo: setup sample
 	@echo "report: reports/sample/index.html"
 
 # The report's browser tests need Debian's chromium; install it where we may (root), as CI does.
+# The explorer's browser test drives the same chromium with Playwright (a dev dependency): no browser download.
 browser:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
