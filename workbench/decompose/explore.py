@@ -17,9 +17,9 @@ them against score() after random edits), at a cost that does not grow with the 
 >>> p = planted(n_tables=40, n_domains=3, seed=3)
 >>> x = Explorer(decompose(p.schema, p.workload, stability=0), p.schema, p.workload, p.truth)
 >>> table = sorted(x.assignment())[0]
->>> step = x.move(table, "by hand")
->>> x.assignment()[table], x.undo().label == step.label, x.assignment()[table] != "by hand"
-('by hand', True, True)
+>>> step = x.move(table, "by_hand")
+>>> x.assignment()[table], x.undo().label == step.label, x.assignment()[table] != "by_hand"
+('by_hand', True, True)
 """
 
 from __future__ import annotations
