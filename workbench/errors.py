@@ -52,3 +52,7 @@ class TargetError(WorkbenchError):
 
 class MigrationError(WorkbenchError):
     """A migration step could not complete: a row the target refused, legacy rows breaking a foreign key."""
+
+
+class BrokerError(WorkbenchError):
+    """The message broker cannot be reached or refuses a request (a stream, a consumer, a publish)."""

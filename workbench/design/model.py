@@ -20,10 +20,11 @@ from workbench.schema import Table
 LEGACY = "(legacy)"
 """Pseudo-service name for tables the decomposition placed nowhere (unassigned or excluded)."""
 
-ROLES = ("owned", "copy", "replica", "command_replica", "projection", "outbox", "inbox")
+ROLES = ("owned", "copy", "replica", "command_replica", "projection_source", "projection", "outbox", "inbox")
 """Why a table is in a service's schema: its own data, its own copy of a formerly shared
 cross-cutting table, a read-only copy fed by events (full for reference data, the few needed
-columns for a command-side replica), a CQRS read model, or the messaging tables every service gets."""
+columns for a command-side replica, the columns a read model joins from another service's table),
+a CQRS read model, or the messaging tables every service gets."""
 
 
 @dataclass
@@ -210,6 +211,8 @@ class Projection:
     events : event types (``service:type``) that keep it current.
     rows_estimate : about how many rows it holds.
     notes : what the fill leaves out (request-time filters, unresolvable joins).
+    view_sql : a view's read model only: the view's defining SELECT (legacy dialect), from which a
+        consumer recomputes the read model over its local tables.
     """
 
     name: str
@@ -223,6 +226,7 @@ class Projection:
     events: list[str] = field(default_factory=list)
     rows_estimate: int | None = None
     notes: list[str] = field(default_factory=list)
+    view_sql: str = ""
 
 
 @dataclass

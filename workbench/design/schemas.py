@@ -119,6 +119,8 @@ def table(tt: TargetTable, metadata: sa.MetaData, service: ServiceDesign, source
     for c in t.columns:
         type_ = _type(tt, c.name, c.type, source_dialect, target, key_columns)
         default, _ = server_default(c.default, None if tt.neutral_types else source_dialect, type_)
+        if tt.identity == c.name and target == "sqlite" and isinstance(type_, sa.BigInteger):
+            type_ = sa.Integer()  # SQLite generates only an INTEGER PRIMARY KEY (64 bits there)
         args: list[object] = [sa.Identity()] if tt.identity == c.name else []
         columns.append(sa.Column(c.name, type_, *args, nullable=c.nullable and c.name not in t.primary_key,
                                  server_default=default if default is not None else None,

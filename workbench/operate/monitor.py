@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from workbench.design.ddl import dialect_of
 from workbench.design.model import Design, ServiceDesign
+from workbench.design.outbox import messaging
 from workbench.design.schemas import check_dialect
 from workbench.errors import WorkbenchError
 
@@ -60,8 +61,8 @@ class _Names:
         return self.prep.quote(name)
 
 
-def _messaging(svc: ServiceDesign, role: str) -> str | None:
-    return next((t.table.name for t in svc.tables if t.role == role), None)
+def _messaging(svc: ServiceDesign, job: str) -> str | None:
+    return messaging(svc).get(job)
 
 
 def _postgresql(svc: ServiceDesign) -> list[tuple[str, str, str]]:
