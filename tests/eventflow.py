@@ -203,7 +203,9 @@ class Monolith:
                         new[pk[0]] = top + 1 + i
                         for c in t.columns:  # unique text columns get a unique value
                             if c.name != pk[0] and isinstance(new[c.name], str) and c in self._unique(t):
-                                new[c.name] = f"{new[c.name][:20]}-{new[pk[0]]}"
+                                tail = f"-{new[pk[0]]}"
+                                room = (getattr(c.type, "length", None) or 30) - len(tail)
+                                new[c.name] = new[c.name][:max(room, 1)] + tail
                         conn.execute(sa.insert(t).values(new))
                         txn.append(self._change(name, "insert", pk, None, new))
                     gone = dict(conn.execute(sa.select(t).where(t.c[pk[0]] == top + 1)).one()._mapping)
