@@ -32,7 +32,8 @@ import sqlalchemy as sa
 
 from workbench.design.model import Design
 from workbench.events.codec import decoder
-from workbench.events.readmodels import ReadModelSql, chunks, key_in
+from workbench.events.keys import batches, key_in
+from workbench.events.readmodels import ReadModelSql
 from workbench.events.store import ServiceTables, utcnow
 from workbench.events.topology import ConsumerPlan, Feed
 from workbench.migrate.canon import kind_of
@@ -41,7 +42,7 @@ from workbench.migrate.target import Target
 Key = tuple[Any, ...]
 
 H_TYPE, H_AGGREGATE_TYPE, H_AGGREGATE_ID = "Wb-Event-Type", "Wb-Aggregate-Type", "Wb-Aggregate-Id"
-H_VERSION, H_CREATED, H_SERVICE = "Wb-Version", "Wb-Created-At", "Wb-Service"
+H_VERSION, H_CREATED = "Wb-Version", "Wb-Created-At"
 
 
 class Poison(Exception):
@@ -131,6 +132,27 @@ class _Columns:
     columns: list[str]
     key: list[str]
     decode: dict[str, Callable[[Any], Any]]
+
+
+def bulk_insert(conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` inside the caller's transaction: ``COPY`` on PostgreSQL (one round trip, no per-row
+    statement), a batched ``executemany`` elsewhere."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        prep = conn.dialect.identifier_preparer
+        name = (f"{prep.quote_schema(table.schema)}." if table.schema else "") + prep.quote(table.name)
+        raw: Any = conn.connection.driver_connection
+        statement = f"COPY {name} ({', '.join(prep.quote(c) for c in columns)}) FROM STDIN"
+        error: type[Exception] = conn.dialect.loaded_dbapi.Error
+        try:
+            with raw.cursor() as cur, cur.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except error as exc:  # COPY raises the driver's own errors: as SQLAlchemy's, like any statement
+            raise sa.exc.DBAPIError.instance(statement, None, exc, error, dialect=conn.dialect) from None
+        return
+    conn.execute(sa.insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
 class Applier:
@@ -227,9 +249,8 @@ class Applier:
                     out.refreshed[rm.rm.name] = rm.refresh(conn, drivers)
             self._record_versions(conn, winners)
             now = utcnow()
-            conn.execute(sa.insert(self.tables.inbox), [
-                {"consumer_id": self.consumer_id, "message_id": p.incoming.message_id, "processed_at": now}
-                for p in fresh])
+            bulk_insert(conn, self.tables.inbox, ["consumer_id", "message_id", "processed_at"],
+                        [(self.consumer_id, p.incoming.message_id, now) for p in fresh])
             out.applied = len(winners) + sum(1 for p in fresh if p.own)
         done = utcnow()
         out.latencies = [(done - p.incoming.created_at).total_seconds() for p in fresh
@@ -243,11 +264,10 @@ class Applier:
             first.setdefault(p.incoming.message_id, p)
         inbox = self.tables.inbox
         seen: set[uuid.UUID] = set()
-        ids = [(i,) for i in first]
-        for chunk in chunks(ids):
-            q = sa.select(inbox.c.message_id).where(inbox.c.consumer_id == self.consumer_id,
-                                                    inbox.c.message_id.in_([c[0] for c in chunk]))
-            seen.update(uuid.UUID(str(v)) for v in conn.execute(q).scalars())
+        dialect = self.tables.dialect
+        for chunk in batches(((i,) for i in first), 1, dialect):  # by message id alone: the index it leads
+            q = sa.select(inbox.c.message_id, inbox.c.consumer_id).where(key_in([inbox.c.message_id], chunk, dialect))
+            seen.update(uuid.UUID(str(m)) for m, c in conn.execute(q) if c == self.consumer_id)
         return [p for i, p in first.items() if i not in seen]
 
     def _winners(self, conn: sa.Connection, fresh: list[Prepared]) -> tuple[list[Prepared], int]:
@@ -262,11 +282,12 @@ class Applier:
         by_type: dict[str, list[str]] = {}
         for agg_type, agg_id in newest:
             by_type.setdefault(agg_type, []).append(agg_id)
+        dialect = self.tables.dialect
         for agg_type, ids in by_type.items():
-            for chunk in chunks((i,) for i in ids):
+            for chunk in batches(((i,) for i in ids), 1, dialect):
                 q = sa.select(versions.c.aggregateid, versions.c.version).where(
-                    versions.c.consumer_id == self.consumer_id, versions.c.aggregatetype == agg_type,
-                    versions.c.aggregateid.in_([c[0] for c in chunk]))
+                    key_in([versions.c.aggregateid], chunk, dialect), versions.c.aggregatetype == agg_type,
+                    versions.c.consumer_id == self.consumer_id)
                 for agg_id, version in conn.execute(q):
                     stored[(agg_type, agg_id)] = int(version)
         winners = [p for agg, p in newest.items() if p.incoming.version > stored.get(agg, -1)]
@@ -276,11 +297,10 @@ class Applier:
     def _write_copy(conn: sa.Connection, spec: _Columns, items: list[Prepared]) -> None:
         t = spec.table
         key_cols = [t.c[c] for c in spec.key]
-        for chunk in chunks([p.key for p in items]):
-            conn.execute(sa.delete(t).where(key_in(key_cols, chunk)))
-        rows = [p.row for p in items if p.row is not None]
-        if rows:
-            conn.execute(sa.insert(t), rows)
+        dialect = conn.dialect.name
+        for chunk in batches([p.key for p in items], len(key_cols), dialect):
+            conn.execute(sa.delete(t).where(key_in(key_cols, chunk, dialect)))
+        bulk_insert(conn, t, spec.columns, [tuple(p.row[c] for c in spec.columns) for p in items if p.row is not None])
 
     def _record_versions(self, conn: sa.Connection, winners: list[Prepared]) -> None:
         if not winners:
@@ -289,11 +309,12 @@ class Applier:
         by_type: dict[str, list[Prepared]] = {}
         for p in winners:
             by_type.setdefault(p.incoming.aggregatetype, []).append(p)
+        dialect = self.tables.dialect
         for agg_type, items in by_type.items():
-            for chunk in chunks((p.incoming.aggregateid,) for p in items):
-                conn.execute(sa.delete(versions).where(versions.c.consumer_id == self.consumer_id,
+            for chunk in batches(((p.incoming.aggregateid,) for p in items), 1, dialect):
+                conn.execute(sa.delete(versions).where(key_in([versions.c.aggregateid], chunk, dialect),
                                                        versions.c.aggregatetype == agg_type,
-                                                       versions.c.aggregateid.in_([c[0] for c in chunk])))
-        conn.execute(sa.insert(versions), [
-            {"consumer_id": self.consumer_id, "aggregatetype": p.incoming.aggregatetype,
-             "aggregateid": p.incoming.aggregateid, "version": p.incoming.version} for p in winners])
+                                                       versions.c.consumer_id == self.consumer_id))
+        bulk_insert(conn, versions, ["consumer_id", "aggregatetype", "aggregateid", "version"],
+                    [(self.consumer_id, p.incoming.aggregatetype, p.incoming.aggregateid, p.incoming.version)
+                     for p in winners])

@@ -143,7 +143,7 @@ def _cmd_consume(args: argparse.Namespace) -> int:
         print(f"{s.service:<24} {s.applied:>9,} applied, {s.stale:,} stale, {s.duplicates:,} duplicates, "
               f"{s.ignored:,} not for it, {s.dead:,} dead letters"
               + (f"; last error: {s.errors[-1]}" if s.errors else ""))
-        for reason in s.dead_reasons[-3:]:
+        for reason in s.dead_reasons[:3]:
             print(f"  dead letter: {reason}")
     return 1 if any(s.dead for s in stats.values()) else 0
 

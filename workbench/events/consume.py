@@ -9,11 +9,13 @@ One durable pull consumer per consuming service and provider (see
   ``ack_wait`` and it is applied then. A consumer killed after the commit and before the
   acknowledgements gets the batch again; the inbox skips it;
 - a message it can never apply (malformed, a value its column cannot hold, a row the database
-  refuses) goes to the dead letters, ``<namespace>._dead.<original subject>`` in the consumer's own
-  stream, with the reason in the ``Wb-Dead-Reason`` header, and the rest of the batch continues.
+  refuses: an integrity or data error) goes to the dead letters, ``<namespace>._dead.<original
+  subject>`` in the consumer's own stream, with the reason in the ``Wb-Dead-Reason`` header, and the
+  rest of the batch continues.
   When a whole batch fails, its messages are applied one by one to find the culprit;
 - a database that is away (or a lock) is not the message's fault: the batch is retried after a
-  pause, without acknowledging anything;
+  pause, without acknowledging anything; any other error (a missing table, a privilege) stops the
+  consumer with that error, never dead-letters good messages;
 - events nobody here applies (a saga's steps, domain events for the services' own handlers) are
   acknowledged untouched.
 
@@ -27,6 +29,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from tqdm import tqdm
@@ -36,7 +39,7 @@ from workbench.design.model import Design
 from workbench.errors import BrokerError
 from workbench.events.apply import Applier, Incoming, Outcome, Poison, Prepared
 from workbench.events.broker import MSG_ID, Broker, Delivery, Message
-from workbench.events.relay import ensure_stream
+from workbench.events.relay import ensure_stream, run_all
 from workbench.events.store import transient
 from workbench.events.topology import (
     ConsumerPlan,
@@ -148,16 +151,16 @@ class Consumers:
             for provider in svc.plan.providers:
                 tasks.append(self._subscription(svc, provider, stop, once, bar))
         try:
-            await asyncio.gather(*tasks)
+            await run_all([asyncio.ensure_future(t) for t in tasks], stop)
         finally:
             bar.close()
         return self.stats
 
-    async def _retry(self, stop: asyncio.Event, stats: ConsumerStats, make: Callable[[], object]) -> object:
+    async def _retry(self, stop: asyncio.Event, stats: ConsumerStats, make: Callable[[], Any]) -> Any:
         backoff = 0.25
         while not stop.is_set():
             try:
-                return await make()  # type: ignore[misc]
+                return await make()
             except BrokerError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the broker away: nats raises several kinds
@@ -170,30 +173,43 @@ class Consumers:
         opts = self.options
         design = self.design
         subjects = [subject(design, provider, svc.plan.feeds[(provider, t)].table, t) for t in svc.plan.types(provider)]
-        sub = await self._retry(stop, svc.stats, lambda: self.broker.subscribe(
-            stream_name(design, provider), durable_name(design, svc.plan.service), subjects, opts.ack_wait,
-            max(opts.batch * 2, 1000)))
+
+        async def bind() -> object:  # the provider's relay may not have created its stream yet: create it here
+            await ensure_stream(self.broker, design, provider, opts.duplicate_window)
+            return await self.broker.subscribe(stream_name(design, provider), durable_name(design, svc.plan.service),
+                                               subjects, opts.ack_wait, max(opts.batch * 2, 1000))
+
+        sub = await self._retry(stop, svc.stats, bind)
         if sub is None:
             return
         loop = asyncio.get_running_loop()
         quiet_since = loop.time()
         backoff = 0.0
-        while not stop.is_set():
-            try:
-                batch = await sub.fetch(opts.batch, opts.fetch_timeout)  # type: ignore[attr-defined]
-            except Exception as exc:  # noqa: BLE001 - the broker away: nats raises several kinds
-                svc.stats.note(f"broker: {exc or type(exc).__name__}")
-                await _pause(stop, min(max(backoff * 2, 0.25), opts.max_backoff))
-                backoff = min(max(backoff * 2, 0.25), opts.max_backoff)
-                continue
-            backoff = 0.0
-            if not batch:
-                if once and loop.time() - quiet_since >= opts.idle:
-                    return
-                continue
-            quiet_since = loop.time()
-            done = await self._handle(svc, provider, batch, stop)
-            bar.update(done)
+        handling: asyncio.Task[int] | None = None  # the batch being applied while the next one is pulled
+        try:
+            while not stop.is_set():
+                try:
+                    batch = await sub.fetch(opts.batch, opts.fetch_timeout)
+                except Exception as exc:  # noqa: BLE001 - the broker away: nats raises several kinds
+                    svc.stats.note(f"broker: {exc or type(exc).__name__}")
+                    await _pause(stop, min(max(backoff * 2, 0.25), opts.max_backoff))
+                    backoff = min(max(backoff * 2, 0.25), opts.max_backoff)
+                    continue
+                backoff = 0.0
+                if not batch:
+                    if handling is not None and handling.done():
+                        bar.update(await handling)
+                        handling = None
+                    if once and handling is None and loop.time() - quiet_since >= opts.idle:
+                        return
+                    continue
+                quiet_since = loop.time()
+                if handling is not None:
+                    bar.update(await handling)  # batches are applied, and acknowledged, in the order pulled
+                handling = asyncio.create_task(self._handle(svc, provider, batch, stop))
+        finally:
+            if handling is not None:
+                bar.update(await handling)
 
     async def _handle(self, svc: _Service, provider: str, batch: Sequence[Delivery], stop: asyncio.Event) -> int:
         """Apply one pulled batch; returns how many messages were settled (acknowledged or dead-lettered)."""
@@ -225,14 +241,18 @@ class Consumers:
                 try:
                     outcome = await asyncio.to_thread(svc.applier.apply, [p for _, p in good])
                     break
-                except sa.exc.SQLAlchemyError as exc:
+                except sa.exc.DBAPIError as exc:
                     if transient(exc):
                         stats.note(f"database: {_line(exc)}")
+                    elif not refused(exc):
+                        raise  # not the data's fault (a missing table, a privilege): stop and say so
                     else:  # find the message the database refuses: apply them one by one
                         try:
                             outcome = await self._one_by_one(svc, good, poison)
-                        except sa.exc.SQLAlchemyError as again:
-                            stats.note(f"database: {_line(again)}")  # transient: retry (done ones are skipped)
+                        except sa.exc.DBAPIError as again:
+                            if not transient(again):
+                                raise
+                            stats.note(f"database: {_line(again)}")  # retried: the applied ones are skipped then
                         else:
                             dead = {id(d) for d, _ in poison}
                             good = [g for g in good if id(g[0]) not in dead]
@@ -267,8 +287,8 @@ class Consumers:
         for d, p in good:
             try:
                 one = await asyncio.to_thread(svc.applier.apply, [p])
-            except sa.exc.SQLAlchemyError as exc:
-                if transient(exc):
+            except sa.exc.DBAPIError as exc:
+                if not refused(exc):
                     raise
                 poison.append((d, f"the database refused it: {_line(exc)}"))
                 continue
@@ -299,6 +319,12 @@ class Consumers:
         svc.stats.dead += 1
         svc.stats.dead_reasons = (svc.stats.dead_reasons + [reason])[-50:]
         return True
+
+
+def refused(exc: sa.exc.DBAPIError) -> bool:
+    """Whether the database refused the data itself (a constraint, a value its column cannot hold): the
+    message's fault, unlike a lost connection, a lock or a missing table."""
+    return isinstance(exc, sa.exc.IntegrityError | sa.exc.DataError) and not transient(exc)
 
 
 def _one_line(text: str) -> str:

@@ -37,11 +37,10 @@ TRANSIENT = (nats.errors.Error, asyncio.TimeoutError, OSError)
 
 
 class _Delivery:
-    __slots__ = ("_msg", "_meta")
+    __slots__ = ("_msg",)
 
     def __init__(self, msg: Msg) -> None:
         self._msg = msg
-        self._meta = msg.metadata
 
     @property
     def subject(self) -> str:
@@ -57,11 +56,11 @@ class _Delivery:
 
     @property
     def delivered(self) -> int:
-        return int(self._meta.num_delivered)
+        return int(self._msg.metadata.num_delivered)
 
     @property
     def stream_sequence(self) -> int:
-        return int(self._meta.sequence.stream)
+        return int(self._msg.metadata.sequence.stream)
 
     async def ack(self) -> None:
         await self._msg.ack()
@@ -168,8 +167,8 @@ class JetStreamBroker:
         errors: list[str] = []
         for m in messages:
             try:
-                futures.append(await self._js.publish_async(m.subject, m.data, headers=dict(m.headers),
-                                                            wait_stall=timeout))
+                # no stall timeout: with one, every publish waits on a task and goes out in a write of its own
+                futures.append(await self._js.publish_async(m.subject, m.data, headers=dict(m.headers)))
                 errors.append("")
             except TRANSIENT as exc:
                 futures.append(None)

@@ -20,35 +20,17 @@ recomputed whole instead: correct, but proportional to the read model's size, so
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from workbench.design.projections import fill_select
 from workbench.design.sqltypes import SQLGLOT_DIALECTS
+from workbench.events.keys import batches, key_in
 from workbench.events.topology import ReadModelPlan
 
 Key = tuple[Any, ...]
-CHUNK = 400
-"""Keys per ``IN`` list (well under every backend's parameter limit, composite keys included)."""
-
-
-def key_in(cols: Sequence[sa.ColumnElement[Any]], keys: Sequence[Key]) -> sa.ColumnElement[bool]:
-    if len(cols) == 1:
-        return cols[0].in_([k[0] for k in keys])
-    return sa.tuple_(*cols).in_(list(keys))
-
-
-def chunks(keys: Iterable[Key]) -> Iterable[list[Key]]:
-    batch: list[Key] = []
-    for k in keys:
-        batch.append(k)
-        if len(batch) >= CHUNK:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def local_view_sql(rm: ReadModelPlan, schema: str | None, source_dialect: str, dialect: str) -> str:
@@ -92,6 +74,7 @@ class ReadModelSql:
                  dialect: str) -> None:
         self.rm = rm
         self.target = target
+        self.dialect = dialect
         p = rm.projection
         self.columns = [c.name for c in p.columns]
         if rm.view:
@@ -126,10 +109,10 @@ class ReadModelSql:
             return set(keys)
         cols = self.keyed[table]
         found: set[Key] = set()
-        for chunk in chunks(keys):
+        for chunk in batches(keys, len(cols), self.dialect):
             for source in (self.target, self.fill):
                 q = sa.select(*(source.c[c] for c in self.driving)).where(
-                    key_in([source.c[c] for c in cols], chunk)).distinct()
+                    key_in([source.c[c] for c in cols], chunk, self.dialect)).distinct()
                 found.update(tuple(r) for r in conn.execute(q))
         return found
 
@@ -141,9 +124,10 @@ class ReadModelSql:
             result = conn.execute(insert.from_select(self.columns, sa.select(*(self.fill.c[c] for c in self.columns))))
             return max(result.rowcount or 0, 0)
         written = 0
-        for chunk in chunks(sorted(drivers, key=repr)):
-            conn.execute(sa.delete(self.target).where(key_in([self.target.c[c] for c in self.driving], chunk)))
+        for chunk in batches(sorted(drivers, key=repr), len(self.driving), self.dialect):
+            conn.execute(sa.delete(self.target).where(
+                key_in([self.target.c[c] for c in self.driving], chunk, self.dialect)))
             select = sa.select(*(self.fill.c[c] for c in self.columns)).where(
-                key_in([self.fill.c[c] for c in self.driving], chunk))
+                key_in([self.fill.c[c] for c in self.driving], chunk, self.dialect))
             written += max(conn.execute(insert.from_select(self.columns, select)).rowcount or 0, 0)
         return written

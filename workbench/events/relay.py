@@ -25,6 +25,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from tqdm import tqdm
@@ -33,7 +34,7 @@ from workbench.db import scrub
 from workbench.design.model import Design
 from workbench.errors import BrokerError
 from workbench.events import store
-from workbench.events.apply import H_AGGREGATE_ID, H_AGGREGATE_TYPE, H_CREATED, H_SERVICE, H_TYPE, H_VERSION
+from workbench.events.apply import H_AGGREGATE_ID, H_AGGREGATE_TYPE, H_CREATED, H_TYPE, H_VERSION
 from workbench.events.broker import MSG_ID, Broker, Message
 from workbench.events.topology import root, stream_name, subject
 from workbench.migrate.target import Target
@@ -88,7 +89,7 @@ def _header(text: str) -> str:
 def message(design: Design, service: str, row: store.Waiting) -> Message:
     """The broker message of one outbox row."""
     headers = {MSG_ID: row.id, H_TYPE: _header(row.type), H_AGGREGATE_TYPE: _header(row.aggregatetype),
-               H_AGGREGATE_ID: _header(row.aggregateid), H_VERSION: str(row.seq), H_SERVICE: service}
+               H_AGGREGATE_ID: _header(row.aggregateid), H_VERSION: str(row.seq)}
     if row.created_at is not None:
         headers[H_CREATED] = row.created_at.isoformat()
     data = (row.payload or "null").encode("utf-8")
@@ -97,6 +98,16 @@ def message(design: Design, service: str, row: store.Waiting) -> Message:
 
 async def ensure_stream(broker: Broker, design: Design, service: str, duplicate_window: float) -> None:
     await broker.ensure_stream(stream_name(design, service), [f"{root(design, service)}.>"], duplicate_window)
+
+
+async def run_all(tasks: list[asyncio.Future[Any]], stop: asyncio.Event) -> None:
+    """Wait for every task; when one fails, stop the others (they finish what they hold), then raise."""
+    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    failed = next((t for t in done if not t.cancelled() and t.exception() is not None), None)
+    if failed is not None:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise failed.exception()  # type: ignore[misc]
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:
@@ -129,12 +140,17 @@ class Relay:
         bar = tqdm(desc="relay", unit=" events", disable=None if self.progress is None else not self.progress,
                    leave=False, dynamic_ncols=True)
         try:
-            await asyncio.gather(*(self._service(name, stop, once, bar) for name in self.services))
+            await run_all([asyncio.ensure_future(self._service(name, stop, once, bar))
+                                for name in self.services], stop)
         finally:
             bar.close()
         return self.stats
 
     async def _service(self, service: str, stop: asyncio.Event, once: bool, bar: tqdm) -> None:
+        """One service's loop. Reads run one batch ahead (``seq`` above the batch being published) and
+        marks run behind, so the database and the broker work at the same time; whenever a pass finds
+        nothing more, the next one starts again from the oldest waiting row (a transaction that
+        committed late with a lower ``seq`` is published then)."""
         opts = self.options
         stats = self.stats[service]
         tables = store.ServiceTables(self.design, self.target, service)
@@ -142,69 +158,105 @@ class Relay:
         backoff = 0.0
         stream_ready = False
         last_purge = 0.0
+        cursor = 0
+        ahead: asyncio.Task[list[store.Waiting]] | None = None
+        marking: asyncio.Task[None] | None = None
         loop = asyncio.get_running_loop()
-        while not stop.is_set():
-            if backoff:
-                await _pause(stop, backoff)
-                if stop.is_set():
-                    break
-            try:
-                if not stream_ready:
-                    await ensure_stream(self.broker, self.design, service, opts.duplicate_window)
-                    stream_ready = True
-                if opts.retention is not None and loop.time() - last_purge >= opts.purge_every:
-                    stats.purged += await asyncio.to_thread(self._purge, engine, tables.outbox, opts.retention)
-                    last_purge = loop.time()
-                rows = await asyncio.to_thread(self._read, engine, tables.outbox, opts.batch)
-            except BrokerError:
-                raise
-            except sa.exc.DBAPIError as exc:
+
+        def failed(exc: BaseException) -> float:
+            nonlocal cursor, ahead
+            cursor, ahead = 0, None
+            if isinstance(exc, sa.exc.DBAPIError):
                 if not store.transient(exc):
-                    raise
+                    raise exc
                 stats.note(f"database: {scrub(str(exc.orig or exc).splitlines()[0])}")
-                backoff = min(max(backoff * 2, 0.25), opts.max_backoff)
-                continue
-            except Exception as exc:  # noqa: BLE001 - the broker away: nats raises several kinds
-                stats.note(f"broker: {exc or type(exc).__name__}")
-                backoff = min(max(backoff * 2, 0.25), opts.max_backoff)
-                continue
-            if not rows:
-                backoff = 0.0
-                if once:
-                    break
-                await _pause(stop, opts.poll)
-                continue
-            results = await self.broker.publish([message(self.design, service, r) for r in rows], opts.ack_timeout)
-            acked = [r.seq for r, res in zip(rows, results, strict=True) if res.ok]
-            failed = [res.error for res in results if not res.ok]
-            if acked:
-                try:
-                    await asyncio.to_thread(self._mark, engine, tables.outbox, acked)
-                except sa.exc.DBAPIError as exc:
-                    if not store.transient(exc):
-                        raise
-                    stats.note(f"database: {scrub(str(exc.orig or exc).splitlines()[0])}")
-                    backoff = min(max(backoff * 2, 0.25), opts.max_backoff)
-                    continue  # republished next time: the broker drops the duplicates
-            stats.batches += 1
-            stats.published += len(acked)
-            stats.duplicates += sum(1 for res in results if res.ok and res.duplicate)
-            stats.failed += len(failed)
-            bar.update(len(acked))
-            if self.on_batch is not None:
-                self.on_batch(service, len(acked))
-            if failed:
-                stats.note(f"broker: {failed[0]}")
-                if any("no responders" in f.lower() or "stream" in f.lower() for f in failed):
-                    stream_ready = False  # the broker came back without the stream: create it again
-                backoff = min(max(backoff * 2, 0.25), opts.max_backoff)
             else:
-                backoff = 0.0
+                stats.note(f"broker: {exc or type(exc).__name__}")
+            return min(max(backoff * 2, 0.25), opts.max_backoff)
+
+        async def settle() -> bool:
+            """Wait for the mark in flight; False when it failed (those rows go out again)."""
+            nonlocal marking, backoff
+            if marking is None:
+                return True
+            task, marking = marking, None
+            try:
+                await task
+                return True
+            except sa.exc.DBAPIError as exc:
+                backoff = failed(exc)
+                return False
+
+        try:
+            while not stop.is_set():
+                if backoff:
+                    await _pause(stop, backoff)
+                    if stop.is_set():
+                        break
+                try:
+                    if not stream_ready:
+                        await ensure_stream(self.broker, self.design, service, opts.duplicate_window)
+                        stream_ready = True
+                    if opts.retention is not None and loop.time() - last_purge >= opts.purge_every:
+                        stats.purged += await asyncio.to_thread(self._purge, engine, tables.outbox, opts.retention)
+                        last_purge = loop.time()
+                    if ahead is not None:
+                        task, ahead = ahead, None
+                        rows = await task
+                    else:
+                        rows = await asyncio.to_thread(self._read, engine, tables.outbox, opts.batch, cursor)
+                except BrokerError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - the database or the broker away: retried
+                    backoff = failed(exc)
+                    continue
+                if not rows:
+                    if not await settle():
+                        continue
+                    if cursor:
+                        cursor = 0  # a pass ended: the next starts again from the oldest waiting row
+                        continue
+                    backoff = 0.0
+                    if once:
+                        break
+                    await _pause(stop, opts.poll)
+                    continue
+                cursor = rows[-1].seq
+                ahead = asyncio.create_task(asyncio.to_thread(self._read, engine, tables.outbox, opts.batch, cursor))
+                results = await self.broker.publish([message(self.design, service, r) for r in rows],
+                                                    opts.ack_timeout)
+                acked = [r.seq for r, res in zip(rows, results, strict=True) if res.ok]
+                errors = [res.error for res in results if not res.ok]
+                if not await settle():
+                    continue
+                if acked:
+                    marking = asyncio.create_task(asyncio.to_thread(self._mark, engine, tables.outbox, acked))
+                stats.batches += 1
+                stats.published += len(acked)
+                stats.duplicates += sum(1 for res in results if res.ok and res.duplicate)
+                stats.failed += len(errors)
+                bar.update(len(acked))
+                if self.on_batch is not None:
+                    self.on_batch(service, len(acked))
+                if errors:
+                    stats.note(f"broker: {errors[0]}")
+                    if any("no responders" in f.lower() or "stream" in f.lower() for f in errors):
+                        stream_ready = False  # the broker came back without the stream: create it again
+                    if ahead is not None:
+                        ahead.cancel()
+                    cursor, ahead = 0, None
+                    backoff = min(max(backoff * 2, 0.25), opts.max_backoff)
+                else:
+                    backoff = 0.0
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+            await settle()
 
     @staticmethod
-    def _read(engine: sa.Engine, outbox: sa.Table, limit: int) -> list[store.Waiting]:
+    def _read(engine: sa.Engine, outbox: sa.Table, limit: int, after: int) -> list[store.Waiting]:
         with engine.connect() as conn:
-            return store.waiting(conn, outbox, limit)
+            return store.waiting(conn, outbox, limit, after)
 
     @staticmethod
     def _mark(engine: sa.Engine, outbox: sa.Table, seqs: list[int]) -> None:

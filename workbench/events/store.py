@@ -86,12 +86,12 @@ class Waiting:
     created_at: dt.datetime | None
 
 
-def waiting(conn: sa.Connection, outbox: sa.Table, limit: int) -> list[Waiting]:
-    """The oldest ``limit`` rows waiting to be published, in ``seq`` order."""
+def waiting(conn: sa.Connection, outbox: sa.Table, limit: int, after: int = 0) -> list[Waiting]:
+    """The oldest ``limit`` rows waiting to be published with ``seq`` above ``after``, in ``seq`` order."""
     c = outbox.c
     payload = sa.type_coerce(sa.cast(c.payload, sa.Text()), sa.Text())
     q = sa.select(c[SEQUENCE], c.id, c.aggregatetype, c.aggregateid, c.type, payload, c.created_at) \
-        .where(c.published_at.is_(None)).order_by(c[SEQUENCE]).limit(limit)
+        .where(c.published_at.is_(None), c[SEQUENCE] > after).order_by(c[SEQUENCE]).limit(limit)
     return [Waiting(int(r[0]), str(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in conn.execute(q)]
 
 

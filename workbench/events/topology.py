@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from workbench.design.model import LEGACY, Design, Event, Projection, ServiceDesign
 from workbench.design.outbox import entity, event_type
@@ -61,6 +62,11 @@ def root(design: Design, service: str) -> str:
     return token(design.service(service).namespace)
 
 
+@lru_cache(maxsize=4096)
+def _aggregate_token(aggregatetype: str) -> str:
+    return token(entity(aggregatetype))
+
+
 def subject(design: Design, service: str, aggregatetype: str, type_: str) -> str:
     """The subject of one event.
 
@@ -69,7 +75,7 @@ def subject(design: Design, service: str, aggregatetype: str, type_: str) -> str
     ...         "OrderLineUpdated")
     'order.OrderLine.OrderLineUpdated'
     """
-    return f"{root(design, service)}.{token(entity(aggregatetype))}.{token(type_)}"
+    return f"{root(design, service)}.{_aggregate_token(aggregatetype)}.{token(type_)}"
 
 
 def dead_letter_subject(design: Design, consumer: str, original: str) -> str:
