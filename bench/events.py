@@ -45,7 +45,7 @@ from workbench.decompose.model import Decomposition, Service  # noqa: E402
 from workbench.design import design as make_design  # noqa: E402
 from workbench.design.model import Design  # noqa: E402
 from workbench.events.apply import H_CREATED  # noqa: E402
-from workbench.events.broker import MSG_ID, Message, connect  # noqa: E402
+from workbench.events.broker import Message, connect  # noqa: E402
 from workbench.events.consume import ConsumeOptions, Consumers  # noqa: E402
 from workbench.events.relay import Relay, RelayOptions, message  # noqa: E402
 from workbench.events.store import OutboxEvent, ServiceTables, Waiting, append, utcnow  # noqa: E402

@@ -135,12 +135,13 @@ def decoder(kind: Kind) -> Callable[[Any], Any]:
     >>> decoder(Kind("decimal", 2))("19.90"), decoder(Kind("date"))("2020-01-02"), decoder(Kind("int"))("7")
     (Decimal('19.90'), datetime.date(2020, 1, 2), 7)
     """
-    fn: Callable[[Any], Any] = {
+    table: dict[str, Callable[[Any], Any]] = {
         "int": _int, "bool": _bool, "float": float, "decimal": lambda v: Decimal(str(v).strip()),
         "numeric": lambda v: Decimal(str(v).strip()), "date": _date, "datetime": _datetime,
         "datetime_tz": _datetime, "time": _time, "binary": _binary, "json": _json, "uuid": lambda v: uuid.UUID(str(v)),
         "text": _text, "char": _text,
-    }.get(kind.name, lambda v: v)  # fmt: skip
+    }  # fmt: skip
+    fn = table.get(kind.name, lambda v: v)
 
     def decode(value: Any) -> Any:
         if value is None:

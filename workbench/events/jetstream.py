@@ -184,8 +184,8 @@ class JetStreamBroker:
                 future.cancel()
                 out.append(PublishResult(False, error=f"no acknowledgement within {timeout:g} s"))
             elif future.cancelled() or future.exception() is not None:
-                exc = None if future.cancelled() else future.exception()
-                out.append(PublishResult(False, error=str(exc or "cancelled") or type(exc).__name__))
+                problem = None if future.cancelled() else future.exception()
+                out.append(PublishResult(False, error=str(problem or "cancelled") or type(problem).__name__))
             else:
                 ack = future.result()
                 out.append(PublishResult(True, duplicate=bool(ack.duplicate), sequence=ack.seq))
