@@ -108,12 +108,14 @@ def _cmd_relay(args: argparse.Namespace) -> int:
         try:
             options = RelayOptions(batch=args.batch, retention=args.retention)
             relay = Relay(design, target, broker, args.service, options)
-            return await _until_signalled(relay.run(stop, once=args.once), stop)
+            return await _until_signalled(relay.run(stop, once=args.once), stop), relay.skipped
         finally:
             await broker.close()
             target.dispose()
 
-    stats = asyncio.run(run())
+    stats, skipped = asyncio.run(run())
+    if skipped:
+        print(f"skipped, not on the target yet: {', '.join(skipped)}")
     for s in stats.values():
         print(f"{s.service:<24} {s.published:>9,} published ({s.duplicates:,} already on the broker), "
               f"{s.failed:,} retried, {s.purged:,} purged" + (f"; last error: {s.errors[-1]}" if s.errors else ""))
@@ -133,12 +135,14 @@ def _cmd_consume(args: argparse.Namespace) -> int:
         try:
             consumers = Consumers(design, target, broker, args.service,
                                   ConsumeOptions(batch=args.batch, ack_wait=args.ack_wait, idle=args.idle))
-            return await _until_signalled(consumers.run(stop, once=args.once), stop)
+            return await _until_signalled(consumers.run(stop, once=args.once), stop), consumers.skipped
         finally:
             await broker.close()
             target.dispose()
 
-    stats = asyncio.run(run())
+    stats, skipped = asyncio.run(run())
+    if skipped:
+        print(f"skipped, not on the target yet: {', '.join(skipped)}")
     for s in stats.values():
         print(f"{s.service:<24} {s.applied:>9,} applied, {s.stale:,} stale, {s.duplicates:,} duplicates, "
               f"{s.ignored:,} not for it, {s.dead:,} dead letters"

@@ -39,7 +39,7 @@ from workbench.design.model import Design
 from workbench.errors import BrokerError
 from workbench.events.apply import Applier, Incoming, Outcome, Poison, Prepared
 from workbench.events.broker import MSG_ID, Broker, Delivery, Message
-from workbench.events.relay import ensure_stream, run_all
+from workbench.events.relay import ensure_stream, present, run_all
 from workbench.events.store import transient
 from workbench.events.topology import (
     ConsumerPlan,
@@ -128,7 +128,7 @@ class Consumers:
         self.options = options or ConsumeOptions()
         self.progress = progress
         self.on_batch = on_batch
-        names = sorted(services) if services is not None else sorted(design.services)
+        names, self.skipped = present(design, target, services)
         self.services = {}
         for name in names:
             plan = consumer_plan(design, name)

@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from workbench.db import scrub
 from workbench.design.model import Design
-from workbench.errors import BrokerError
+from workbench.errors import BrokerError, NotFoundError
 from workbench.events import store
 from workbench.events.apply import H_AGGREGATE_ID, H_AGGREGATE_TYPE, H_CREATED, H_TYPE, H_VERSION
 from workbench.events.broker import MSG_ID, Broker, Message
@@ -100,6 +100,21 @@ async def ensure_stream(broker: Broker, design: Design, service: str, duplicate_
     await broker.ensure_stream(stream_name(design, service), [f"{root(design, service)}.>"], duplicate_window)
 
 
+def present(design: Design, target: Target, services: Iterable[str] | None) -> tuple[list[str], list[str]]:
+    """The services to run that are on the target, and those skipped (not migrated there yet).
+
+    Services named explicitly must be there (:class:`NotFoundError` otherwise); of all the design's
+    services (a wave-by-wave migration) those not migrated yet are skipped.
+    """
+    names = sorted(services) if services is not None else sorted(design.services)
+    for name in names:
+        design.service(name)
+    missing = [n for n in names if not target.exists(design, n)]
+    if missing and services is not None:
+        raise NotFoundError(f"not on the target {target.display}: {', '.join(missing)} (migrate first)")
+    return [n for n in names if n not in missing], missing
+
+
 async def run_all(tasks: list[asyncio.Future[Any]], stop: asyncio.Event) -> None:
     """Wait for every task; when one fails, stop the others (they finish what they hold), then raise."""
     done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -126,9 +141,7 @@ class Relay:
         self.design = design
         self.target = target
         self.broker = broker
-        self.services = sorted(services) if services is not None else sorted(design.services)
-        for name in self.services:
-            design.service(name)
+        self.services, self.skipped = present(design, target, services)
         self.options = options or RelayOptions()
         self.progress = progress
         self.on_batch = on_batch
