@@ -12,6 +12,7 @@ the legacy database (``verify``: counts and checksums against the fill).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import shutil
 import signal
@@ -38,7 +39,7 @@ from workbench.events.capture import TransitionEvents
 from workbench.events.consume import H_DEAD_REASON, ConsumeOptions, Consumers
 from workbench.events.relay import Relay, RelayOptions
 from workbench.events.saga import SagaRun, StepFailed
-from workbench.events.store import ServiceTables
+from workbench.events.store import ServiceTables, utcnow
 from workbench.events.topology import consumer_plan, dead_letter_subject, stream_name, subject
 from workbench.introspect import introspect
 from workbench.migrate import migrate
@@ -312,6 +313,10 @@ def test_out_of_order_redelivered_and_duplicated_events_change_nothing(flow: Flo
         assert conn.execute(sa.select(versions.c.version).where(versions.c.aggregatetype == table,
                                                                 versions.c.aggregateid == str(code))).scalar() == 13
         assert conn.execute(sa.select(sa.func.count()).select_from(applier.tables.inbox)).scalar() == 7
+    # old inbox rows pruned: a replayed old message finds its aggregate's version and still changes nothing
+    assert applier.prune(utcnow() - dt.timedelta(days=1)) == 0
+    assert applier.prune(utcnow() + dt.timedelta(seconds=1)) == 7
+    assert applier.apply([event("updated", 5, "five", same)]).stale == 1 and name() == "back"
 
 
 def test_transition_events_from_row_changes(sample_design: Design) -> None:

@@ -257,6 +257,14 @@ class Applier:
                          if p.incoming.created_at is not None]
         return out
 
+    def prune(self, before: dt.datetime) -> int:
+        """Delete this consumer's ``processed_message`` rows processed before ``before``; returns how many."""
+        inbox = self.tables.inbox
+        with self.engine.begin() as conn:
+            result = conn.execute(sa.delete(inbox).where(inbox.c.consumer_id == self.consumer_id,
+                                                         inbox.c.processed_at < before))
+        return max(result.rowcount or 0, 0)
+
     def _fresh(self, conn: sa.Connection, batch: Sequence[Prepared]) -> list[Prepared]:
         """The messages of ``batch`` this consumer has not processed (each message once)."""
         first: dict[uuid.UUID, Prepared] = {}

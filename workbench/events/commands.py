@@ -64,6 +64,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--ack-wait", type=float, default=30.0, help="seconds before the broker redelivers a message")
     p.add_argument("--once", action="store_true", help="stop when no message came for --idle seconds")
     p.add_argument("--idle", type=float, default=2.0, help="with --once: seconds without messages before stopping")
+    p.add_argument("--retention", type=duration, default=dt.timedelta(days=7),
+                   help="delete processed_message rows older than this (default 7d; 'never' keeps them)")
     p.set_defaults(func=_cmd_consume)
     p = events.add_parser("status", help="per service: outbox backlog, consumer lag, dead letters, events/s",
                           description="workbench events status --target URL|FOLDER --design design/ [--json]")
@@ -134,7 +136,8 @@ def _cmd_consume(args: argparse.Namespace) -> int:
         stop = asyncio.Event()
         try:
             consumers = Consumers(design, target, broker, args.service,
-                                  ConsumeOptions(batch=args.batch, ack_wait=args.ack_wait, idle=args.idle))
+                                  ConsumeOptions(batch=args.batch, ack_wait=args.ack_wait, idle=args.idle,
+                                                 retention=args.retention))
             return await _until_signalled(consumers.run(stop, once=args.once), stop), consumers.skipped
         finally:
             await broker.close()
@@ -145,7 +148,7 @@ def _cmd_consume(args: argparse.Namespace) -> int:
         print(f"skipped, not on the target yet: {', '.join(skipped)}")
     for s in stats.values():
         print(f"{s.service:<24} {s.applied:>9,} applied, {s.stale:,} stale, {s.duplicates:,} duplicates, "
-              f"{s.ignored:,} not for it, {s.dead:,} dead letters"
+              f"{s.ignored:,} not for it, {s.dead:,} dead letters, {s.pruned:,} old inbox rows deleted"
               + (f"; last error: {s.errors[-1]}" if s.errors else ""))
         for reason in s.dead_reasons[:3]:
             print(f"  dead letter: {reason}")

@@ -26,6 +26,7 @@ models are never recomputed by two transactions at once.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from workbench.errors import BrokerError
 from workbench.events.apply import Applier, Incoming, Outcome, Poison, Prepared
 from workbench.events.broker import MSG_ID, Broker, Delivery, Message
 from workbench.events.relay import ensure_stream, present, run_all
-from workbench.events.store import transient
+from workbench.events.store import transient, utcnow
 from workbench.events.topology import (
     ConsumerPlan,
     consumer_plan,
@@ -65,6 +66,9 @@ class ConsumeOptions:
         durable consumer is created).
     fetch_timeout : seconds one pull waits for messages.
     idle : with ``once``, stop after this many seconds without a message on any subscription.
+    retention : ``processed_message`` rows older than this are deleted (None: never). A redelivery
+        comes within ``ack_wait``, and a replay of older events finds their versions (kept): safe.
+    prune_every : seconds between two such deletions.
     duplicate_window : for the consumer's own stream (its dead letters), when it has to create it.
     max_backoff : longest pause between attempts while the database or the broker is away.
     """
@@ -75,6 +79,8 @@ class ConsumeOptions:
     idle: float = 2.0
     duplicate_window: float = 600.0
     max_backoff: float = 5.0
+    retention: dt.timedelta | None = dt.timedelta(days=7)
+    prune_every: float = 60.0
 
 
 @dataclass
@@ -89,6 +95,7 @@ class ConsumerStats:
     ignored: int = 0
     dead: int = 0
     batches: int = 0
+    pruned: int = 0
     dead_reasons: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
@@ -113,7 +120,7 @@ class _Service:
         self.applier = Applier(design, target, plan)
         self.lock = asyncio.Lock()
         self.stats = ConsumerStats(plan.service)
-        self.idle_since = 0.0
+        self.pruned_at: float | None = None
 
 
 class Consumers:
@@ -279,7 +286,23 @@ class Consumers:
             del stats.latencies[:100_000]
         if self.on_batch is not None:
             self.on_batch(svc.plan.service, outcome)
+        await self._prune(svc)
         return settled
+
+    async def _prune(self, svc: _Service) -> None:
+        """Delete the service's inbox rows older than the retention, once every ``prune_every`` seconds."""
+        opts = self.options
+        now = asyncio.get_running_loop().time()
+        if opts.retention is None or (svc.pruned_at is not None and now - svc.pruned_at < opts.prune_every):
+            return
+        svc.pruned_at = now
+        async with svc.lock:
+            try:
+                svc.stats.pruned += await asyncio.to_thread(svc.applier.prune, utcnow() - opts.retention)
+            except sa.exc.DBAPIError as exc:
+                if not transient(exc):
+                    raise
+                svc.stats.note(f"database: {_line(exc)}")
 
     async def _one_by_one(self, svc: _Service, good: list[tuple[Delivery, Prepared]],
                           poison: list[tuple[Delivery, str]]) -> Outcome:
