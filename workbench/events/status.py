@@ -77,11 +77,11 @@ async def _broker(design: Design, broker: Broker, statuses: dict[str, ServiceSta
                 out.stream_messages = stats.messages
                 out.dead_letters = sum(stats.subjects.values())
             plan = consumer_plan(design, service)
-            lag = 0
-            for provider in plan.providers:
-                c = await broker.consumer_stats(stream_name(design, provider), durable_name(design, service))
-                lag += c.lag if c is not None else 0
-            out.consumer_lag = lag if plan.providers else 0
+            found = [await broker.consumer_stats(stream_name(design, p), durable_name(design, service))
+                     for p in plan.providers]
+            started = [c for c in found if c is not None]
+            # nothing to consume: no lag; consumers never started: unknown
+            out.consumer_lag = sum(c.lag for c in started) if started or not plan.providers else None
         except Exception as exc:  # noqa: BLE001 - a status shows what it cannot read instead of failing
             out.broker = f"unreadable: {exc or type(exc).__name__}"
 
