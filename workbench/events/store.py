@@ -21,6 +21,7 @@ from workbench.design.model import Design
 from workbench.design.outbox import SEQUENCE, messaging
 from workbench.design.schemas import service_metadata
 from workbench.errors import WorkbenchError
+from workbench.events.keys import batches, key_in
 from workbench.migrate.target import Target
 
 
@@ -101,9 +102,9 @@ def mark_published(conn: sa.Connection, outbox: sa.Table, seqs: Sequence[int], a
         return 0
     when = at or utcnow()
     done = 0
-    for i in range(0, len(seqs), 500):
-        chunk = list(seqs[i:i + 500])
-        done += conn.execute(sa.update(outbox).where(outbox.c[SEQUENCE].in_(chunk))
+    dialect = conn.dialect.name
+    for chunk in batches(((s,) for s in seqs), 1, dialect):
+        done += conn.execute(sa.update(outbox).where(key_in([outbox.c[SEQUENCE]], chunk, dialect))
                              .values(published_at=when)).rowcount or 0
     return done
 
