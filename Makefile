@@ -36,7 +36,8 @@ browser:
 		|| echo "note: chromium not installed; browser tests will skip (fail under CI=true)"; }
 
 test: setup sample browser
-	$(BIN)/ruff check --select F,E9 workbench tests bench
+	$(BIN)/ruff check workbench tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest --nbval-lax --nbval-kernel-name workbench \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks/

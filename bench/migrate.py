@@ -31,15 +31,15 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workbench.decompose import decompose
-from workbench.design import design as make_design
-from workbench.design.model import Design
-from workbench.introspect import introspect
-from workbench.migrate import migrate
-from workbench.migrate.copy import write
-from workbench.migrate.create import prepare
-from workbench.migrate.target import Target, with_prefix
-from workbench.migrate.units import units
+from workbench.decompose import decompose  # noqa: E402
+from workbench.design import design as make_design  # noqa: E402
+from workbench.design.model import Design  # noqa: E402
+from workbench.introspect import introspect  # noqa: E402
+from workbench.migrate import migrate  # noqa: E402
+from workbench.migrate.copy import write  # noqa: E402
+from workbench.migrate.create import prepare  # noqa: E402
+from workbench.migrate.target import Target, with_prefix  # noqa: E402
+from workbench.migrate.units import units  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("WORKBENCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

@@ -37,7 +37,7 @@ def _schema() -> Schema:
 def test_fk_edges_strength_and_self_reference() -> None:
     edges = sig.fk_edges(_schema())
     assert edges[("customers", "orders")] == 1.0
-    assert edges[("order_lines", "orders")] == 1.5  # identifying: the key is part of the child's PK
+    assert edges[("order_lines", "orders")] == 2.0  # identifying: the key is part of the child's PK
     assert all(a != b for a, b in edges)            # categories.parent_id is not an edge
 
 

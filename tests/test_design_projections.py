@@ -32,7 +32,8 @@ LEGACY_DDL = [
 ROWS = [
     "INSERT INTO customers VALUES (1, 'Ann', 'Oslo'), (2, 'Bob', 'Rome')",
     "INSERT INTO products VALUES (10, 'Lamp')",
-    "INSERT INTO reviews VALUES (100, 10, 1, 5, '2024-01-01'), (101, 10, 2, 3, '2024-01-02'), (102, 10, NULL, 4, '2024-01-03')",
+    "INSERT INTO reviews VALUES (100, 10, 1, 5, '2024-01-01'), (101, 10, 2, 3, '2024-01-02'), "
+    "(102, 10, NULL, 4, '2024-01-03')",
     "INSERT INTO orders VALUES (1000, 1, 'new'), (1001, 2, 'paid')",
     "INSERT INTO order_lines VALUES (1, 1000, 2), (2, 1000, 1), (3, 1001, 5)",
 ]

@@ -26,7 +26,8 @@ def table(
     rows: int | None = None,
     kind: str = "table",
 ) -> Table:
-    """``table("orders", "customer_id INT", fks=("customer_id -> customers.id",))``; ``id INT NOT NULL`` added when in pk."""
+    """``table("orders", "customer_id INT", fks=("customer_id -> customers.id",))``; ``id INT NOT NULL`` added when in
+    pk."""
     cols = []
     for spec in ([] if "id" not in pk or any(c.split()[0] == "id" for c in columns) else ["id INT NOT NULL"]) + list(
         columns

@@ -1,4 +1,5 @@
-"""The lint on the real sample database finds the traits planted in it (workbench/sample/tables.py, sample_db/README.md).
+"""The lint on the real sample database finds the traits planted in it (workbench/sample/tables.py,
+sample_db/README.md).
 
 The expected tables come from the sample's own list of traits, not from a lint run: a rule that
 stops seeing one of them fails here.

@@ -164,7 +164,8 @@ def _killed_run(source: str, target: str, d: Design, services: list[str], chunk:
 
 @pytest.fixture(scope="module")
 def migrated(server: tuple[str, str], small_sample_path: Path, sample_design: Path) -> Migrated:
-    """Three services of the sample migrated through SIGKILLs (at least two, and one inside a table), then to the end."""
+    """Three services of the sample migrated through SIGKILLs (at least two, and one inside a table), then to the
+    end."""
     backend, target = server
     d = _prefixed(load_design(sample_design), backend, target)
     # the customers' service (FK cycle with addresses), the busiest table's, and a read model's
@@ -330,7 +331,8 @@ def test_a_refused_row_stops_its_table_by_key_and_the_rerun_after_the_fix_comple
             conn.exec_driver_sql(f"ALTER TABLE {name} ADD CONSTRAINT wb_refuse CHECK ({col} <> {literal})")
     with pytest.raises(MigrationError, match=rf"\({col}\)=\({key!r}\)") as caught:
         migrate(source, target, d, services=[service], chunk_size=500, alembic=False, progress=False)
-    result = caught.value.result  # type: ignore[attr-defined]
+    result = caught.value.result
+    assert result is not None
     failed = [t for t in result.tables if t.status == "failed"]
     assert [t.table for t in failed] == [tt.table.name]
     assert all(t.status == "copied" for t in result.tables if t.table != tt.table.name)
@@ -382,9 +384,41 @@ def test_a_read_model_that_multiplies_rows_stops_and_is_not_streamed_again(
     with pytest.raises(MigrationError, match="multiplies rows") as caught:
         migrate(source, tmp_path, d, services=[p.service], alembic=False, progress=False)
     models = sorted(x.name for x in d.projections if x.service == p.service and x.rows_estimate)
-    failed = [t.table for t in caught.value.result.tables if t.status == "failed"]  # type: ignore[attr-defined]
+    assert caught.value.result is not None
+    failed = [t.table for t in caught.value.result.tables if t.status == "failed"]
     assert sorted(failed) == models
     assert streamed == []  # the other tables were done, the read models remembered why they stopped
     monkeypatch.undo()  # the real limits: the same read models fill normally
     done = migrate(source, tmp_path, d, services=[p.service], alembic=False, progress=False)
     assert done.ok and sorted(t.table for t in done.tables if t.copied) == models
+
+
+def test_a_bad_chunk_size_is_a_usage_error_not_a_failed_migration(small_sample_path: Path, sample_design: Path,
+                                                                  tmp_path: Path) -> None:
+    with pytest.raises(WorkbenchError, match="chunk size must be positive, got 0") as caught:
+        migrate(f"sqlite:///{small_sample_path}", tmp_path / "target", sample_design, chunk_size=0, alembic=False,
+                progress=False)
+    assert not isinstance(caught.value, MigrationError)
+    assert not (tmp_path / "target").exists()
+
+
+def test_the_cli_saves_the_partial_result_a_failed_migration_carries(
+        small_sample_path: Path, sample_design: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import workbench.migrate
+    from workbench import serde
+    from workbench.cli import main
+    from workbench.migrate.run import MigrationResult, TableResult
+
+    partial = MigrationResult("sqlite:///legacy", "target", "sqlite",
+                              tables=[TableResult("sales", "orders", "owned", "orders", status="failed", message="no")])
+
+    def failing(*args: object, **kwargs: object) -> MigrationResult:
+        raise MigrationError("1 problem(s), first: sales.orders: no", partial)
+
+    monkeypatch.setattr(workbench.migrate, "migrate", failing)
+    out = tmp_path / "migration.json"
+    assert main(["migrate", "--source", f"sqlite:///{small_sample_path}", "--target", str(tmp_path / "t"),
+                 "--design", str(sample_design), "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == "workbench: error: 1 problem(s), first: sales.orders: no"
+    assert serde.load(MigrationResult, out) == partial

@@ -10,6 +10,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 _REQ = re.compile(r"^\s*([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*(.*)$")
+CONDA_NAMES = {"python-igraph": "igraph"}
+"""conda-forge names that differ from PyPI's for the same package (conda's ``igraph`` is the C library)."""
 
 
 def _split(requirement: str) -> tuple[str, str]:
@@ -23,6 +25,7 @@ def test_environment_yml_matches_pyproject() -> None:
     pip_side = dict(_split(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"])
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda_side = dict(_split(d) for d in env["dependencies"] if isinstance(d, str) and d not in ("pip",))
+    conda_side = {CONDA_NAMES.get(name, name): bound for name, bound in conda_side.items()}
     python_bound = conda_side.pop("python")
     assert python_bound == project["requires-python"]
     assert conda_side == pip_side

@@ -43,7 +43,8 @@ def _notebook(parameters: str, *cells: str) -> nbformat.NotebookNode:
 FIRST = _notebook(
     'db_url = ""\nout_dir = ""\nclient = "nobody"\ngreeting = "hello"',
     "import pathlib\nimport sqlalchemy as sa\nfrom workbench.db import mask_url, source_engine",
-    'with source_engine(db_url).connect() as conn:\n    n = conn.execute(sa.text("SELECT count(*) FROM customers")).scalar()\n'
+    'with source_engine(db_url).connect() as conn:\n'
+    '    n = conn.execute(sa.text("SELECT count(*) FROM customers")).scalar()\n'
     'pathlib.Path(out_dir, "count.txt").write_text(str(n))\n'
     'print(f"{greeting} {client}: {n} customers in {mask_url(db_url)}")',
 )

@@ -203,14 +203,15 @@ FACTS = """(() => {
     section: box(document.getElementById('figures')),
     cards: [...document.querySelectorAll('#figures .card')].map(c => ({key: c.dataset.figure, box: box(c),
              value: c.querySelector('.value').innerText, number: text(c.querySelector('.value'))})),
-    charts: [...document.querySelectorAll('#figures img')].map(i => ({box: box(i), loaded: i.complete && i.naturalWidth > 0,
-             width: i.naturalWidth, height: i.naturalHeight})),
+    charts: [...document.querySelectorAll('#figures img')].map(i => ({box: box(i),
+             loaded: i.complete && i.naturalWidth > 0, width: i.naturalWidth, height: i.naturalHeight})),
   };
 })()"""
 
 
 def test_title_page_screenshot_shows_the_summary_figures(renders: dict[str, Path | str], browser: object) -> None:
-    """Screenshot the title page, then again with the figures hidden: the difference is the figures, where the DOM puts them."""
+    """Screenshot the title page, then again with the figures hidden: the difference is the figures, where the DOM
+    puts them."""
     import io
 
     import numpy as np
@@ -239,14 +240,14 @@ def test_title_page_screenshot_shows_the_summary_figures(renders: dict[str, Path
         "changes outside the figures"
     )
     for card in facts["cards"]:
-        l, t, r, b = card["number"]
-        assert card["box"][0] <= l and r <= card["box"][2] and card["box"][1] <= t and b <= card["box"][3]
-        ink = (shown[t:b, l:r].mean(axis=2) < 160).mean()  # dark digits on the light card background
+        x0, y0, x1, y1 = card["number"]
+        assert card["box"][0] <= x0 and x1 <= card["box"][2] and card["box"][1] <= y0 and y1 <= card["box"][3]
+        ink = (shown[y0:y1, x0:x1].mean(axis=2) < 160).mean()  # dark digits on the light card background
         assert 0.15 < ink < 0.7, f"card {card['key']} shows no number ({ink:.3f} ink)"
     for chart in facts["charts"]:
-        l, t, r, b = chart["box"]
-        assert (r - l, b - t) == (chart["width"], chart["height"])
-        region = shown[t:b, l:r]
+        x0, y0, x1, y1 = chart["box"]
+        assert (x1 - x0, y1 - y0) == (chart["width"], chart["height"])
+        region = shown[y0:y1, x0:x1]
         colourful = (region.max(axis=2) - region.min(axis=2) > 60).mean()
         assert colourful > 0.02, "a chart shows no bars"
-        assert not np.any(hidden[t:b, l:r] != hidden[t, l]), "hidden chart area is not blank"
+        assert not np.any(hidden[y0:y1, x0:x1] != hidden[y0, x0]), "hidden chart area is not blank"

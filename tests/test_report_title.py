@@ -24,11 +24,13 @@ INFO = title.TitleInfo("ACME <Corp>", "Split & conquer", "2026-01-15", "postgres
 def _schema() -> Schema:
     ident = Column("id", "INTEGER", False)
     return Schema(dialect="postgresql", database="postgresql://app:***@db/erp", tables=[
-        Table("customers", columns=[ident, Column("name", "TEXT")], primary_key=["id"], row_count=1200, row_count_exact=True),
+        Table("customers", columns=[ident, Column("name", "TEXT")], primary_key=["id"], row_count=1200,
+              row_count_exact=True),
         Table("orders", columns=[ident, Column("customer_id", "INTEGER")], primary_key=["id"], row_count=54000,
               row_count_exact=True, foreign_keys=[ForeignKey(["customer_id"], "customers", ["id"])]),
-        Table("order_lines", columns=[ident, Column("order_id", "INTEGER"), Column("qty", "INTEGER")], primary_key=["id"],
-              row_count=210000, row_count_exact=True, foreign_keys=[ForeignKey(["order_id"], "orders", ["id"])]),
+        Table("order_lines", columns=[ident, Column("order_id", "INTEGER"), Column("qty", "INTEGER")],
+              primary_key=["id"], row_count=210000, row_count_exact=True,
+              foreign_keys=[ForeignKey(["order_id"], "orders", ["id"])]),
         Table("big_orders", kind="view", columns=[ident]),
     ])  # fmt: skip
 
@@ -81,8 +83,8 @@ def test_page_embeds_deterministic_charts_and_escapes_text(folder: Path) -> None
         png = base64.b64decode(chart.uri.removeprefix("data:image/png;base64,"))
         assert png.startswith(b"\x89PNG\r\n\x1a\n") and b"Software" not in png and b"Matplotlib" not in png
     assert [c.uri for c in title.summary(folder)[1]] == [c.uri for c in charts]
-    page = title.page(INFO, [title.StageRow("assess", "Assess", "01_assess.html", "01_assess.ipynb", "ok")], figures, charts,
-                      ["schema.json"])  # fmt: skip
+    page = title.page(INFO, [title.StageRow("assess", "Assess", "01_assess.html", "01_assess.ipynb", "ok")], figures,
+                      charts, ["schema.json"])  # fmt: skip
     assert "ACME &lt;Corp&gt;" in page and "<Corp>" not in page and "Split &amp; conquer" in page
     assert re.search(r'data-figure="tables"><div class="value">3</div>', page)
     assert page.count('<img src="data:image/png;base64,') == 4

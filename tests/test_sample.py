@@ -232,7 +232,9 @@ def test_foreign_keys_hold(small_sample_path: Path) -> None:
 # --- plausibility ------------------------------------------------------------------------------------------------
 
 _ZERO_QUERIES = {
-    "shipment before its order": "SELECT COUNT(*) FROM shipments s JOIN orders o ON o.id = s.order_id WHERE s.shipped_at < o.order_date",
+    "shipment before its order": (
+        "SELECT COUNT(*) FROM shipments s JOIN orders o ON o.id = s.order_id WHERE s.shipped_at < o.order_date"
+    ),
     "delivery before shipment": "SELECT COUNT(*) FROM shipments WHERE delivered_at <= shipped_at",
     "captured payments != order total": (
         "SELECT COUNT(*) FROM orders o JOIN (SELECT order_id, SUM(p.amount) AS paid FROM payments p "
@@ -251,8 +253,9 @@ _ZERO_QUERIES = {
         "SELECT COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.order_date < c.created_at"
     ),
     "subtotal != sum of lines": (
-        "SELECT COUNT(*) FROM orders o JOIN (SELECT order_id, SUM(line_total) AS t FROM order_lines GROUP BY order_id) l "
-        "ON l.order_id = o.id WHERE ROUND(l.t, 2) <> ROUND(o.subtotal_amount, 2)"
+        "SELECT COUNT(*) FROM orders o "
+        "JOIN (SELECT order_id, SUM(line_total) AS t FROM order_lines GROUP BY order_id) l ON l.order_id = o.id "
+        "WHERE ROUND(l.t, 2) <> ROUND(o.subtotal_amount, 2)"
     ),
     "discount != sum of line discounts": (
         "SELECT COUNT(*) FROM orders o LEFT JOIN (SELECT ol.order_id, SUM(d.amount) AS t FROM order_line_discounts d "
@@ -290,7 +293,8 @@ _ZERO_QUERIES = {
         "WHERE a.changed_at < s.hired_on OR (s.left_on IS NOT NULL AND a.changed_at >= s.left_on)"
     ),
     "product sold before launch or after discontinuation": (
-        "SELECT COUNT(*) FROM order_lines ol JOIN orders o ON o.id = ol.order_id JOIN products p ON p.id = ol.product_id "
+        "SELECT COUNT(*) FROM order_lines ol JOIN orders o ON o.id = ol.order_id "
+        "JOIN products p ON p.id = ol.product_id "
         "WHERE o.order_date < p.created_at OR (p.discontinued_on IS NOT NULL AND o.order_date >= p.discontinued_on)"
     ),
     "shipment from a warehouse that was not open": (

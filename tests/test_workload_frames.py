@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,10 @@ from workbench.workload.model import ParseIssue, StatementTemplate, Transaction,
 from workbench.workload.stage import assess_workload, headline, sample_domains
 
 
-def tpl(fp: str, calls: int, read: list[str] = (), written: list[str] = (), joins=(), unknown=()) -> StatementTemplate:  # type: ignore[no-untyped-def, assignment]
-    return StatementTemplate(fp, f"-- {fp}", "select" if not written else "update", calls, 0.0, list(read), list(written),
-                             list(joins), list(unknown))  # fmt: skip
+def tpl(fp: str, calls: int, read: Sequence[str] = (), written: Sequence[str] = (),
+        joins: Sequence[tuple[str, str]] = (), unknown: Sequence[str] = ()) -> StatementTemplate:
+    return StatementTemplate(fp, f"-- {fp}", "select" if not written else "update", calls, 0.0, list(read),
+                             list(written), list(joins), list(unknown))  # fmt: skip
 
 
 @pytest.fixture
@@ -103,8 +105,8 @@ def test_empty_workload_frames_and_figures() -> None:
 
 def test_figures_render(workload: Workload) -> None:
     domains = {"orders": "sales", "customers": "crm", "stock": "inventory", "audit": "platform"}
-    for fig in (plots.hottest_tables(workload, top=2), plots.read_write_mix(workload), plots.co_access_heatmap(workload, top=3),
-                plots.domain_spans(workload, domains)):  # fmt: skip
+    for fig in (plots.hottest_tables(workload, top=2), plots.read_write_mix(workload),
+                plots.co_access_heatmap(workload, top=3), plots.domain_spans(workload, domains)):  # fmt: skip
         buffer = io.BytesIO()
         FigureCanvasAgg(fig).print_png(buffer)
         assert buffer.getbuffer().nbytes > 1000

@@ -132,10 +132,10 @@ def names(refs: list[TableRef]) -> list[str]:
          ["a", "b", "c"], [], []),
         ("SELECT x FROM a UNION ALL SELECT x FROM b", None, "select", ["a", "b"], [], []),
         ("SELECT * FROM a, b WHERE a.id = b.id", None, "select", ["a", "b"], [], [("a", "b")]),
-        ("SELECT * FROM shop.orders o JOIN shop.lines l ON l.o = o.id", "mysql", "select", ["shop.lines", "shop.orders"],
-         [], [("shop.lines", "shop.orders")]),
-        ("UPDATE stock SET qty = qty - 1 FROM orders o WHERE o.p = stock.p", "postgres", "update", ["orders"], ["stock"],
-         [("orders", "stock")]),
+        ("SELECT * FROM shop.orders o JOIN shop.lines l ON l.o = o.id", "mysql", "select",
+         ["shop.lines", "shop.orders"], [], [("shop.lines", "shop.orders")]),
+        ("UPDATE stock SET qty = qty - 1 FROM orders o WHERE o.p = stock.p", "postgres", "update", ["orders"],
+         ["stock"], [("orders", "stock")]),
         ("UPDATE stock s JOIN orders o ON o.p = s.p SET s.qty = 0", "mysql", "update", ["orders"], ["stock"],
          [("orders", "stock")]),
         ("DELETE FROM a USING b WHERE a.id = b.id", "postgres", "delete", ["b"], ["a"], [("a", "b")]),
@@ -173,8 +173,8 @@ def test_quoting_is_recorded() -> None:
 
 @pytest.mark.parametrize(
     ("sql", "control"),
-    [("BEGIN", "begin"), ("START TRANSACTION", "begin"), ("COMMIT", "commit"), ("END", "commit"), ("ROLLBACK", "rollback"),
-     ("ROLLBACK TO SAVEPOINT s1", None), ("SELECT ?", None), ("COMMIT PREPARED ?", None)],
+    [("BEGIN", "begin"), ("START TRANSACTION", "begin"), ("COMMIT", "commit"), ("END", "commit"),
+     ("ROLLBACK", "rollback"), ("ROLLBACK TO SAVEPOINT s1", None), ("SELECT ?", None), ("COMMIT PREPARED ?", None)],
 )  # fmt: skip
 def test_transaction_control(sql: str, control: str | None) -> None:
     assert analyze(sql, "postgres").control == control

@@ -98,7 +98,8 @@ def csvlog_row(
     message: str, session: str = "65.1", vxid: str = "3/7", severity: str = "LOG", detail: str = ""
 ) -> list[str]:
     return ["2025-01-01 00:00:00.000 UTC", "app", "db", "1", "h:1", session, "1", "SELECT", "2025-01-01 00:00:00 UTC",
-            vxid, "0", severity, "00000", message, detail, "", "", "", "", "", "", "", "psql", "client backend", "", "0"]  # fmt: skip
+            vxid, "0", severity, "00000", message, detail, "", "", "", "", "", "", "", "psql", "client backend", "",
+            "0"]  # fmt: skip
 
 
 def test_csvlog_messages(tmp_path: Path) -> None:
@@ -223,8 +224,10 @@ def test_bad_input_is_counted_sampled_and_the_rest_used(tmp_path: Path) -> None:
         "{not json at all " + secret,
     ]
     garbage = b"\x00\x01\xff\xfe SELECT \x89PNG\r\n"
-    path.write_bytes(("\n".join(lines) + "\n").encode() + json.dumps({"sql": garbage.decode("latin-1")}).encode() + b"\n"
-                     + b'{"sql": "\xff\xfe garbage"}\n' + ("\n".join(json.dumps(r) for r in good[10:]) + "\n").encode())  # fmt: skip
+    path.write_bytes(("\n".join(lines) + "\n").encode()
+                     + json.dumps({"sql": garbage.decode("latin-1")}).encode() + b"\n"
+                     + b'{"sql": "\xff\xfe garbage"}\n'
+                     + ("\n".join(json.dumps(r) for r in good[10:]) + "\n").encode())  # fmt: skip
     w = ingest([str(path)], "jsonl", dialect="mysql")
     kinds = {i.kind: i.count for i in w.issues}
     assert kinds == {"binary": 2, "huge_in_list": 1, "malformed_line": 3, "multi_statement": 1, "truncated": 1,

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbench.db import scrub
 from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:  # the commands import what they use when they run: a quick --help
+    from workbench.design.model import Design
+    from workbench.engagement import Engagement
+    from workbench.schema import Schema
+    from workbench.workload.model import Workload
 
 Handler = Callable[[argparse.Namespace], int | None]
 
@@ -56,7 +64,7 @@ def _cmd_introspect(args: argparse.Namespace) -> None:
         sys.stdout.write(serde.dumps(schema))
 
 
-def _load_schema(source: str):  # type: ignore[no-untyped-def]
+def _load_schema(source: str) -> Schema:
     """A schema from a schema.json path or, for a URL, by introspecting it."""
     from workbench import serde
     from workbench.schema import Schema
@@ -90,8 +98,9 @@ def _cmd_profile(args: argparse.Namespace) -> None:
     print(frame.to_string(index=False))
 
 
-def _report_engagement(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """The engagement of ``workbench report``: --config, else --db, else the copy a render left in --out; flags override."""
+def _report_engagement(args: argparse.Namespace) -> Engagement:
+    """The engagement of ``workbench report``: --config, else --db, else the copy a render left in --out; flags
+    override."""
     import yaml
 
     from workbench import engagement as eng
@@ -167,7 +176,7 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
     return out
 
 
-def _load_workload(path: str | None):  # type: ignore[no-untyped-def]
+def _load_workload(path: str | None) -> Workload | None:
     from workbench import serde
     from workbench.workload.model import Workload
 
@@ -176,6 +185,7 @@ def _load_workload(path: str | None):  # type: ignore[no-untyped-def]
 
 def _cmd_decompose(args: argparse.Namespace) -> None:
     from workbench.decompose import decompose, save_decomposition
+    from workbench.decompose.options import DecomposeOptions
 
     if bool(args.url) == bool(args.schema):
         raise WorkbenchError("give either a database URL or --schema schema.json (not both)")
@@ -185,16 +195,20 @@ def _cmd_decompose(args: argparse.Namespace) -> None:
             weights[name] = float(value)
         except ValueError:
             raise WorkbenchError(f"--weight {name} needs a number, got {value!r}") from None
-    decomposition = decompose(
-        _load_schema(args.url or args.schema), _load_workload(args.workload), method=args.method,
-        resolution=args.resolution, services=args.services, pins=_pairs(args.pin, "--pin"),
-        together=[g.split(",") for g in args.together or []], apart=[g.split(",") for g in args.apart or []],
-        min_size=args.min_size, max_size=args.max_size, exclude=args.exclude or [], weights=weights,
-        seed=args.seed, stability=args.stability)
+    options = DecomposeOptions(
+        method=args.method, resolution=args.resolution, services=args.services, weights=weights,
+        pins=_pairs(args.pin, "--pin"), together=[g.split(",") for g in args.together or []],
+        apart=[g.split(",") for g in args.apart or []], exclude=args.exclude or [], min_size=args.min_size,
+        max_size=args.max_size, seed=args.seed, stability=args.stability, roles=not args.no_roles,
+        reference=args.reference)
+    decomposition = decompose(_load_schema(args.url or args.schema), _load_workload(args.workload), options)
     save_decomposition(decomposition, args.out)
     sizes = sorted((len(s.tables) for s in decomposition.services.values()), reverse=True)
-    print(f"{len(decomposition.services)} services (sizes {', '.join(map(str, sizes))}), "
+    contexts = len({s.context for s in decomposition.services.values() if s.context})
+    print(f"{len(decomposition.services)} services in {contexts} contexts (sizes {', '.join(map(str, sizes))}), "
           f"{len(decomposition.ambiguous)} ambiguous, {len(decomposition.unassigned)} unassigned -> {args.out}")
+    if decomposition.parameters.get("services_note"):
+        print(decomposition.parameters["services_note"])
 
 
 def _cmd_score(args: argparse.Namespace) -> None:
@@ -274,7 +288,7 @@ def _cmd_plan(args: argparse.Namespace) -> None:
     print(f"{len(result.risks)} risks -> {paths['plan']} and {paths['summary']}")
 
 
-def _design_arg(path: str, prefix: str):  # type: ignore[no-untyped-def]
+def _design_arg(path: str, prefix: str) -> tuple[Design, Path]:
     """The design of ``--design`` (folder or design.json) with ``--prefix`` applied, and its folder."""
     from workbench.design import load_design
     from workbench.migrate.target import with_prefix
@@ -296,9 +310,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         result = migrate(args.source, args.target, design, services=args.service or None, chunk_size=args.chunk_size,
                          design_dir=folder, alembic=not args.no_alembic)
     except MigrationError as exc:
-        partial = getattr(exc, "result", None)
-        if partial is not None and args.out:
-            serde.save(partial, args.out)
+        if exc.result is not None and args.out:
+            serde.save(exc.result, args.out)
         raise
     seconds = time.perf_counter() - start
     for s in result.services:
@@ -352,7 +365,7 @@ def _cmd_advise(args: argparse.Namespace) -> None:
     from workbench import serde
     from workbench.operate import advise
 
-    design, _ = _design_arg(args.design, "")
+    design, _ = _design_arg(args.design, args.prefix)
     found = advise(design, _load_workload(args.workload), dialect=args.dialect, services=args.service or None,
                    min_calls=args.min_calls)
     if args.json:
@@ -369,7 +382,9 @@ def _cmd_monitor(args: argparse.Namespace) -> None:
     design, _ = _design_arg(args.design, args.prefix)
     text = script(queries(design, args.dialect, services=args.service or None), args.dialect)
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        from workbench import serde
+
+        serde.write_text(args.out, text)
         print(f"monitoring queries -> {args.out}")
     else:
         sys.stdout.write(text)
@@ -414,15 +429,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("url", nargs="?", help="database URL to introspect (read-only); or use --schema")
     p.add_argument("--schema", help="schema.json written by 'workbench introspect'")
     p.add_argument("--workload", help="workload.json written by the workload stage")
-    p.add_argument("--method", default="louvain",
-                   choices=["louvain", "greedy_modularity", "label_propagation", "agglomerative", "leiden"])
+    from workbench.decompose.cluster import METHODS as _METHODS
+
+    p.add_argument("--method", default="leiden", choices=list(_METHODS))
     size = p.add_mutually_exclusive_group()
     size.add_argument(
         "--resolution",
         type=float,
         help="granularity: higher gives more, smaller services (default: the most stable across seeds)",
     )
-    size.add_argument("--services", type=int, help="target number of services")
+    size.add_argument("--services", type=int,
+                      help="exactly this many services (a reference-data and a platform service for shared tables "
+                           "come on top, and the output says so)")
     p.add_argument("--pin", action="append", metavar="TABLE=SERVICE", help="pin a table to a service (repeatable)")
     p.add_argument("--together", action="append", metavar="T1,T2[,...]", help="tables to keep in one service")
     p.add_argument("--apart", action="append", metavar="T1,T2", help="two tables to keep in different services")
@@ -432,6 +450,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weight", action="append", metavar="SIGNAL=W", help="signal weight, e.g. cowrite=4 (repeatable)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--stability", type=int, default=8, help="extra runs measuring confidence (0: skip)")
+    p.add_argument("--reference", choices=["service", "owner"], default="service",
+                   help="shared reference data: one replicated reference-data service, or owned by the service "
+                        "most tied to each lookup")
+    p.add_argument("--no-roles", action="store_true",
+                   help="cluster every table alike (no reference-data, platform or hub treatment)")
     p.add_argument("--out", required=True, help="decomposition.yaml to write")
     p.set_defaults(func=_cmd_decompose)
 
@@ -529,6 +552,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dialect", default="postgresql", help="dialect of the SQL written (default postgresql)")
     p.add_argument("--service", action="append", help="only this service (repeatable; default: all)")
     p.add_argument("--min-calls", type=int, default=10, help="calls a predicate needs before an index is advised")
+    p.add_argument("--prefix", default="", help="the namespace prefix the migration used")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_advise)
 
@@ -586,12 +610,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code = args.func(args)
+        sys.stdout.flush()  # inside the try: a reader gone early shows here, not at interpreter exit
     except WorkbenchError as exc:
         print(f"workbench: error: {scrub(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("workbench: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader stopped early (`workbench monitor | head`): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not fail again
+        return 141  # 128 + SIGPIPE, as a program killed by the broken pipe reports it
     return int(code or 0)
 
 

@@ -13,11 +13,13 @@ in this process is registered so :func:`scrub` can remove it from driver error m
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import string
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -58,8 +60,8 @@ def resolve_url(url: str | URL) -> URL:
     or, when the URL has none, from ``WORKBENCH_DB_PASSWORD``; either way nothing secret has to be
     typed into a notebook or an engagement file.
 
-    >>> resolve_url("sqlite:///x.db").get_backend_name()
-    'sqlite'
+    >>> resolve_url("sqlite:///x.db").get_backend_name(), resolve_url("postgres://app@db/x").drivername
+    ('sqlite', 'postgresql')
     """
     if isinstance(url, URL):
         parsed = url
@@ -78,6 +80,8 @@ def resolve_url(url: str | URL) -> URL:
             # malformed text defeats the URL pattern
             shown = _LOOSE_PASSWORD.sub(":***@", scrub(original))
             raise BadURLError(f"not a database URL: {shown!r} (expected e.g. postgresql://user@host/db)") from None
+    if parsed.drivername.split("+")[0] == "postgres":  # libpq's and Heroku's spelling; SQLAlchemy wants postgresql
+        parsed = parsed.set(drivername="postgresql" + parsed.drivername[len("postgres"):])
     if parsed.password is None and os.environ.get(PASSWORD_ENV) and parsed.get_backend_name() != "sqlite":
         parsed = parsed.set(password=os.environ[PASSWORD_ENV])
     _register_secret(parsed.password if isinstance(parsed.password, str) else None)
@@ -91,10 +95,11 @@ def mask_url(url: str | URL) -> str:
     'mysql+pymysql://root:***@127.0.0.1/test'
     """
     if isinstance(url, str):
+        text = url
         try:
-            url = make_url(url)
+            url = make_url(text)
         except ArgumentError:
-            return scrub(url)
+            return scrub(text)
     return url.render_as_string(hide_password=True)
 
 
@@ -126,7 +131,7 @@ def _sqlite_readonly(url: URL) -> URL:
 
 def _create(url: URL, **kwargs: object) -> Engine:
     try:
-        return sa.create_engine(url, **kwargs)  # type: ignore[arg-type]
+        return sa.create_engine(url, **kwargs)
     except NoSuchModuleError:
         raise BadURLError(f"unknown database dialect {url.drivername!r} in {mask_url(url)}") from None
     except ImportError as exc:
@@ -154,7 +159,7 @@ def source_engine(url: str | URL, **kwargs: object) -> Engine:
         engine = _create(parsed, **kwargs)
 
         @sa.event.listens_for(engine, "connect")
-        def _readonly(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _readonly(dbapi_conn: Any, _record: Any) -> None:  # a DBAPI connection: no common type
             with dbapi_conn.cursor() as cur:
                 cur.execute("SET SESSION TRANSACTION READ ONLY")
 
@@ -162,7 +167,7 @@ def source_engine(url: str | URL, **kwargs: object) -> Engine:
         engine = _create(parsed, **kwargs)
 
         @sa.event.listens_for(engine, "begin")
-        def _readonly_tx(conn):  # type: ignore[no-untyped-def]
+        def _readonly_tx(conn: sa.Connection) -> None:
             if family == "oracle":
                 conn.exec_driver_sql("SET TRANSACTION READ ONLY")
 
@@ -184,3 +189,29 @@ def friendly_errors(url: str | URL) -> Iterator[None]:
             detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise ConnectError(f"cannot use {mask_url(url)}: {scrub(detail)}") from None
         raise
+
+
+SQLGLOT_DIALECTS: dict[str, str] = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite",
+                                    "mssql": "tsql", "oracle": "oracle"}  # fmt: skip
+"""SQLAlchemy backend names (as in ``schema.json`` and target dialects) -> sqlglot dialects."""
+
+
+@functools.lru_cache(maxsize=64)
+def sqlglot_dialect(name: str | None) -> str | None:
+    """The sqlglot dialect for a SQLAlchemy backend name (a sqlglot name is kept as it is).
+
+    None (sqlglot's generic SQL) for no name or one sqlglot does not know, rather than an error
+    at every parse.
+
+    >>> sqlglot_dialect("postgresql"), sqlglot_dialect("mssql"), sqlglot_dialect("postgres"), sqlglot_dialect(None)
+    ('postgres', 'tsql', 'postgres', None)
+    >>> sqlglot_dialect("no_such_backend") is None
+    True
+    """
+    if not name:
+        return None
+    if name in SQLGLOT_DIALECTS:
+        return SQLGLOT_DIALECTS[name]
+    from sqlglot.dialects.dialect import Dialect
+
+    return name if Dialect.get(name) is not None else None

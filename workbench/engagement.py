@@ -17,9 +17,9 @@ database.url                   ``db_url`` (always passed, password removed)
 client, engagement             ``client``, ``engagement``
 database.schemas / exclude     ``schemas`` (the schemas to read, excludes applied)
 workload.logs, workload.format ``workload_logs`` (absolute paths), ``workload_format``
-decomposition.<name>           ``<name>``: ``method``, ``services``, ``resolution``, ``weights``,
-                               ``pins``, ``together``, ``apart``, ``exclude``, ``min_size``,
-                               ``max_size``, ``seed``
+decomposition.<name>           ``options`` (all the decomposition options given, as a mapping
+                               for :class:`~workbench.decompose.options.DecomposeOptions`),
+                               or ``<name>`` itself: ``method``, ``services``, ``resolution``, ...
 target_dialect                 ``target_dialect``, or ``dialect``, or ``dialects`` (a list)
 parameters.<name>              ``<name>`` (anything else, by the notebook's own name)
 =============================  =====================================================
@@ -42,6 +42,7 @@ from sqlalchemy.exc import ArgumentError
 
 from workbench import serde
 from workbench.db import PASSWORD_ENV, mask_url
+from workbench.decompose.options import DecomposeOptions
 from workbench.errors import ArtifactError, BadURLError, NotFoundError
 
 FILE = "engagement.yaml"
@@ -81,36 +82,6 @@ class LogSources:
 
 
 @dataclass
-class DecompositionChoices:
-    """Choices of the Decompose stage (see ``workbench decompose --help``); None: the notebook's default.
-
-    Attributes
-    ----------
-    method : clustering method, e.g. ``louvain``.
-    services : target number of services.
-    resolution : granularity (higher: more, smaller services).
-    weights : signal -> weight, e.g. ``{cowrite: 4}``.
-    pins : table -> service it must belong to.
-    together, apart : groups of tables to keep in one service / in different services.
-    exclude : tables to leave out.
-    min_size, max_size : bounds on a service's size, in tables.
-    seed : random seed.
-    """
-
-    method: str | None = None
-    services: int | None = None
-    resolution: float | None = None
-    weights: dict[str, float] = field(default_factory=dict)
-    pins: dict[str, str] = field(default_factory=dict)
-    together: list[list[str]] = field(default_factory=list)
-    apart: list[list[str]] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=list)
-    min_size: int | None = None
-    max_size: int | None = None
-    seed: int | None = None
-
-
-@dataclass
 class Engagement:
     """One client's report settings: the model of ``engagement.yaml``.
 
@@ -118,7 +89,9 @@ class Engagement:
     ----------
     client, engagement : shown on the title page.
     date : title page date (``YYYY-MM-DD``); None: the day of the render.
-    database, workload, decomposition : see their classes.
+    database, workload : see their classes.
+    decomposition : the Decompose stage's options
+        (:class:`~workbench.decompose.options.DecomposeOptions`, as ``workbench decompose`` takes them).
     target_dialect : SQL dialect of the target schemas (design and DDL), e.g. ``postgresql``.
     stages : stages to render, in any order (empty: every available one).
     parameters : further notebook parameters by name (never a secret).
@@ -129,7 +102,7 @@ class Engagement:
     date: str | None = None
     database: Database = field(default_factory=Database)
     workload: LogSources = field(default_factory=LogSources)
-    decomposition: DecompositionChoices = field(default_factory=DecompositionChoices)
+    decomposition: DecomposeOptions = field(default_factory=DecomposeOptions)
     target_dialect: str | None = None
     stages: list[str] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
@@ -147,10 +120,11 @@ def check_no_password(url: str, where: str) -> None:
     """Refuse a URL carrying a literal password (a ``${VAR}`` reference is fine).
 
     >>> check_no_password("postgresql://app:${PGPASS}@db/x", "engagement.yaml")
-    >>> check_no_password("postgresql://app:hunter2@db/x", "engagement.yaml")
+    >>> check_no_password("postgresql://app:hunter2@db/x", "engagement.yaml")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    workbench.errors.BadURLError: engagement.yaml: the database URL postgresql://app:***@db/x holds a password; write it as ${VAR} or set WORKBENCH_DB_PASSWORD
+    workbench.errors.BadURLError: engagement.yaml: the database URL postgresql://app:***@db/x holds a password;
+    write it as ${VAR} or set WORKBENCH_DB_PASSWORD
     """
     try:
         password = make_url(url).password
@@ -269,9 +243,9 @@ def choices(engagement: Engagement, schemas: list[str] | None = None) -> list[Ch
         given.append(Choice("workload.logs", {"workload_logs": list(engagement.workload.logs)}))
     if engagement.workload.format:
         given.append(Choice("workload.format", {"workload_format": engagement.workload.format}))
-    for name, value in vars(engagement.decomposition).items():
-        if value not in (None, [], {}):
-            given.append(Choice(f"decomposition.{name}", {name: serde.to_dict(value)}))
+    options = serde.to_dict(engagement.decomposition.given())
+    for name, value in options.items():
+        given.append(Choice(f"decomposition.{name}", {name: value, "options": options}))
     if engagement.target_dialect:
         d = engagement.target_dialect
         given.append(Choice("target_dialect", {"target_dialect": d, "dialect": d, "dialects": [d]}))

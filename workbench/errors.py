@@ -7,6 +7,11 @@ them from :func:`workbench.db.mask_url` output, never from a raw URL.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workbench.migrate.run import MigrationResult
+
 
 class WorkbenchError(Exception):
     """Base class of every error a user can cause and fix."""
@@ -51,7 +56,15 @@ class TargetError(WorkbenchError):
 
 
 class MigrationError(WorkbenchError):
-    """A migration step could not complete: a row the target refused, legacy rows breaking a foreign key."""
+    """A migration step could not complete: a row the target refused, legacy rows breaking a foreign key.
+
+    ``result`` is what the run did before it stopped (every service attempted, done work kept), when
+    the error ends a whole run; None for a step's own error.
+    """
+
+    def __init__(self, message: str, result: MigrationResult | None = None) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 class BrokerError(WorkbenchError):

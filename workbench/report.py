@@ -42,6 +42,7 @@ import nbformat
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from workbench import serde
 from workbench.db import PASSWORD_ENV, mask_url, resolve_url, scrub
 from workbench.engagement import (
     FILE as ENGAGEMENT_FILE,
@@ -59,6 +60,7 @@ from workbench.errors import BadURLError, NotFoundError, StageError
 from workbench.reporting import manifest as manifests
 from workbench.reporting import notebooks as nbs
 from workbench.reporting import title as titles
+from workbench.reporting.checks import forget_checks, load_checks
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 KERNEL = "workbench"
@@ -238,7 +240,6 @@ def write_params(engagement: Engagement, out: str | Path, folder: str | Path, st
     ``papermill notebooks/01_assess.ipynb out.ipynb -k workbench --cwd notebooks -f <folder>/assess.yaml``
     then runs a stage as ``workbench report`` would (give the password through the environment).
     """
-    import yaml
 
     names = select_stages(stages or engagement.stages or None, start)
     clean, url, _ = _secret_free(engagement)
@@ -247,9 +248,7 @@ def write_params(engagement: Engagement, out: str | Path, folder: str | Path, st
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for stage in names:
-        path = folder / f"{stage}.yaml"
-        path.write_text(yaml.safe_dump(plan.parameters[stage], sort_keys=False, allow_unicode=True), encoding="utf-8")
-        paths.append(path)
+        paths.append(serde.save(plan.parameters[stage], folder / f"{stage}.yaml"))
     return paths
 
 
@@ -314,7 +313,8 @@ def _short(text: str, width: int = 70) -> str:
 
 
 def _run_stage(stage: str, out: Path, params: dict[str, Any], position: str, progress: bool | None) -> str | None:
-    """Execute one notebook into ``out``, clean it, write its page; the error text if a cell failed."""
+    """Execute one notebook into ``out``, clean it, write its page; the error text if a cell failed or a
+    check the notebook recorded (:func:`workbench.reporting.checks.record_checks`) did not hold."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -322,6 +322,7 @@ def _run_stage(stage: str, out: Path, params: dict[str, Any], position: str, pro
     target = out / notebook
     for old in (target, target.with_suffix(".html")):  # an earlier render's page must not pass for this one's
         old.unlink(missing_ok=True)
+    forget_checks(out, stage)
     failure: str | None = None
     bar: bool | dict[str, Any] = False  # tqdm's disable=None: a bar on a terminal only
     if progress is not False:
@@ -341,10 +342,14 @@ def _run_stage(stage: str, out: Path, params: dict[str, Any], position: str, pro
         failure = f"{type(exc).__name__}: {scrub(str(exc)).splitlines()[0] if str(exc) else ''}".rstrip(": ")
     if not target.exists():  # the kernel never started: nothing to keep
         return failure or "no executed notebook was written"
+    if failure is None:
+        recorded = load_checks(out, stage)
+        if recorded is not None and not recorded.ok:  # every cell ran, but what the stage produced is wrong
+            failure = recorded.summary()
     nb = nbs.clean(nbformat.read(target, as_version=4), notebook)
     nbformat.write(nb, target)
     nav = nbs.navigation([("Report", titles.FILE), ("Executed notebook", notebook)])
-    target.with_suffix(".html").write_text(nbs.export_html(nb, title_of(stage), nav), encoding="utf-8")
+    serde.write_text(target.with_suffix(".html"), nbs.export_html(nb, title_of(stage), nav, failure))
     return failure
 
 
@@ -413,7 +418,9 @@ def render_engagement(
     NotFoundError
         For an unknown stage, a missing notebook, or an explicit parameter no notebook declares.
     StageError
-        When a notebook fails: names the stage and the cell's error; the partial notebook, its
+        When a notebook fails, or a check it recorded on its own output does not hold (a migration
+        with a failed service, a verification with differences): names the stage and the cell's
+        error or the failed checks with the first problem; the (partial) notebook, its
         page, the earlier stages' output and the title page (showing the failure) are kept.
     """
     names = select_stages(stages or engagement.stages or None, start)
@@ -455,7 +462,8 @@ def render_engagement(
                 )
                 manifests.save(manifest, out)
                 write_index(out, engagement, url)
-                raise StageError(f"stage {stage} failed: {failure} (partial notebook: {out / STAGES[stage]})")
+                page = out / Path(STAGES[stage]).with_suffix(".html")
+                raise StageError(f"stage {stage} failed: {failure} (page: {page})")
     if names:
         manifest.mark_later(names[0], order, "stale", f"rendered before stage {names[0]} was rerun", set(names))
     manifests.save(manifest, out)

@@ -10,7 +10,17 @@ the same table keys.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
+
+from workbench import serde
+
+
+@dataclass
+class Computed:
+    """A generated column's expression (as the source database prints it) and whether it is stored."""
+
+    expression: str
+    stored: bool = True
 
 
 @dataclass
@@ -22,8 +32,12 @@ class Column:
     name : the column's name, exactly as the database spells it.
     type : the type as SQLAlchemy renders it for the source dialect (``VARCHAR(40)``, ``NUMERIC(12, 2)``).
     nullable : whether NULL is allowed.
-    default : the server default as SQL text, or None.
+    default : the server default as SQL text, or None (an ``ON UPDATE`` clause included, as MariaDB has it).
     comment : the column comment, where the database keeps one.
+    computed : the expression of a generated column (its values are computed, never written).
+    identity : how the database numbers the column: ``always`` or ``by default`` (an identity column),
+        ``auto_increment`` (MySQL/MariaDB); None otherwise. A sequence default (``nextval(...)``) stays
+        in ``default``.
     """
 
     name: str
@@ -31,6 +45,8 @@ class Column:
     nullable: bool = True
     default: str | None = None
     comment: str | None = None
+    computed: Computed | None = None
+    identity: str | None = None
 
 
 @dataclass
@@ -56,11 +72,16 @@ class ForeignKey:
 
 @dataclass
 class Index:
-    """An index; ``columns`` holds expression text for expression indexes."""
+    """An index; ``columns`` holds expression text for expression indexes.
+
+    ``method`` names an access method other than the default B-tree: PostgreSQL's ``gist``,
+    ``gin``, ``brin``, ``hash``...; MySQL's ``FULLTEXT`` or ``SPATIAL``.
+    """
 
     name: str | None
     columns: list[str]
     unique: bool = False
+    method: str | None = None
 
 
 @dataclass
@@ -69,6 +90,20 @@ class UniqueConstraint:
 
     name: str | None
     columns: list[str]
+
+
+@dataclass
+class Partition:
+    """One partition of a partitioned table: storage, not a table of its own.
+
+    ``bound`` is the partition's rule as the database prints it (``FOR VALUES FROM (...) TO (...)``,
+    ``VALUES LESS THAN (2022)``); ``rows`` the catalog's estimate (None: unknown).
+    """
+
+    name: str
+    schema: str | None = None
+    bound: str = ""
+    rows: int | None = None
 
 
 @dataclass
@@ -82,6 +117,12 @@ class Table:
     size_bytes : storage size (data + indexes) where the database reports it.
     kind : ``"table"`` or ``"view"``.
     definition : a view's SQL, where the database gives it.
+    materialized : a materialized view (``kind`` is ``"view"``): it stores rows until refreshed.
+    populated : for a materialized view, whether it holds rows (one created ``WITH NO DATA`` cannot be read).
+    partitioning : how a partitioned table splits its rows (``RANGE (payment_date)``); None when it is not.
+    partitions : its partitions, in the database's order; their rows are the table's rows.
+    inherited_by : keys of tables inheriting from this one (PostgreSQL ``INHERITS``): tables of their own,
+        whose rows a plain ``SELECT`` on this one would include.
     """
 
     name: str
@@ -97,6 +138,11 @@ class Table:
     row_count_exact: bool = False
     size_bytes: int | None = None
     definition: str | None = None
+    materialized: bool = False
+    populated: bool | None = None
+    partitioning: str | None = None
+    partitions: list[Partition] = field(default_factory=list)
+    inherited_by: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -105,6 +151,83 @@ class Table:
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
+
+
+@dataclass
+class UserType:
+    """A type the database defines: an enum (its ``values``) or a domain (a ``base`` type with rules).
+
+    ``checks`` holds a domain's CHECK constraints as ``(name, condition)`` text pairs; ``default`` and
+    ``not_null`` its own default and NOT NULL.
+    """
+
+    name: str
+    schema: str | None = None
+    kind: Literal["enum", "domain"] = "enum"
+    values: list[str] = field(default_factory=list)
+    base: str | None = None
+    default: str | None = None
+    not_null: bool = False
+    checks: list[list[str]] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return table_key(self.schema, self.name)
+
+
+@dataclass
+class Routine:
+    """A stored function or procedure: business logic living in the database.
+
+    Attributes
+    ----------
+    kind : ``function`` or ``procedure``.
+    arguments : the argument list as the database prints it (``p_id integer``).
+    returns : a function's result type (``trigger`` for a trigger function).
+    language : ``plpgsql``, ``sql``, ...
+    definition : the complete ``CREATE`` statement as the database gives it.
+    tables : keys of the tables its body names (read or written), sorted.
+    """
+
+    name: str
+    schema: str | None = None
+    kind: Literal["function", "procedure"] = "function"
+    arguments: str = ""
+    returns: str | None = None
+    language: str = "sql"
+    definition: str = ""
+    tables: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return table_key(self.schema, self.name)
+
+
+@dataclass
+class Trigger:
+    """A trigger: logic the database runs on its own when rows of ``table`` change.
+
+    Attributes
+    ----------
+    table : key of the table it fires on.
+    timing : ``BEFORE``, ``AFTER`` or ``INSTEAD OF``.
+    events : ``INSERT``, ``UPDATE``, ``DELETE``, ``TRUNCATE``.
+    function : key of the routine it executes (PostgreSQL), None where the body is inline.
+    definition : the complete ``CREATE TRIGGER`` statement as the database gives it.
+    tables : keys of the tables it touches: its own, those its body (or function) names, sorted.
+    """
+
+    name: str
+    table: str
+    timing: str = "AFTER"
+    events: list[str] = field(default_factory=list)
+    function: str | None = None
+    definition: str = ""
+    tables: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.table}.{self.name}"
 
 
 @dataclass
@@ -118,13 +241,21 @@ class Schema:
     default_schema : the name of the schema whose tables carry ``schema = None``.
     schemas : the schemas introspected.
     tables : tables and views, sorted by key.
+    types : enums and domains the database defines (PostgreSQL; MySQL's ENUM/SET are column types).
+    routines : stored functions and procedures.
+    triggers : triggers on the tables.
     """
+
+    FORMAT: ClassVar[serde.Format] = serde.Format("schema")
 
     dialect: str
     database: str
     default_schema: str | None = None
     schemas: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
+    types: list[UserType] = field(default_factory=list)
+    routines: list[Routine] = field(default_factory=list)
+    triggers: list[Trigger] = field(default_factory=list)
 
     def table(self, key: str) -> Table:
         """The table with this key; :class:`~workbench.errors.NotFoundError` naming it otherwise."""

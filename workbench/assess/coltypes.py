@@ -13,15 +13,9 @@ from functools import lru_cache
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-_T = exp.DataType.Type
+from workbench.db import sqlglot_dialect
 
-_SQLGLOT_DIALECTS = {
-    "postgresql": "postgres",
-    "mysql": "mysql",
-    "mariadb": "mysql",
-    "sqlite": "sqlite",
-    "mssql": "tsql",
-}
+_T = exp.DataType.Type
 
 _SERIAL = {_T.SERIAL, _T.BIGSERIAL, _T.SMALLSERIAL}
 _LOB = {
@@ -84,7 +78,7 @@ def parse_type(text: str, dialect: str | None = None) -> ColumnType:
     (True, 'INT')
     """
     try:
-        dt = exp.DataType.build(text, dialect=_SQLGLOT_DIALECTS.get(dialect or "", dialect))
+        dt = exp.DataType.build(text, dialect=sqlglot_dialect(dialect))
     except (ParseError, ValueError, TypeError):
         return ColumnType(canonical=" ".join(text.upper().split()), family="other")
     family, scale = _family(dt)

@@ -25,7 +25,7 @@ def fk_graph(schema: Schema, implied: bool = False) -> nx.DiGraph:
     dict of ``columns``/``referred_columns``/``name`` per declared FK), ``weight`` (their number)
     and ``implied`` (True for edges only naming conventions suggest, added when ``implied``).
     """
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     tables = sorted(schema.base_tables, key=lambda t: t.key)
     for t in tables:
         graph.add_node(
@@ -68,7 +68,7 @@ def communities(graph: nx.DiGraph) -> list[list[str]]:
 
     Deterministic: nodes enter in sorted order and ties are broken by the first key.
     """
-    undirected = nx.Graph()
+    undirected: nx.Graph[str] = nx.Graph()
     undirected.add_nodes_from(sorted(graph.nodes))
     for a, b, data in sorted(graph.edges(data=True)):
         if a != b:

@@ -72,9 +72,9 @@ def pros_and_cons(
         )
     elif groups >= 2:
         cons.append(
-            f"The FK graph's {plural(groups, 'community', 'communities')} are tightly interlinked: {cross} of the {owned} "
-            f"referring table pairs outside reference data ({share}%) cross between them, and each would become a "
-            "remote reference (API call, event or replica)."
+            f"The FK graph's {plural(groups, 'community', 'communities')} are tightly interlinked: {cross} of the "
+            f"{owned} referring table pairs outside reference data ({share}%) cross between them, and each would "
+            "become a remote reference (API call, event or replica)."
         )
     elif n > 1:
         cons.append(
@@ -100,12 +100,14 @@ def pros_and_cons(
         )
     if figures.tables_without_pk == 0 and n:
         pros.append(
-            f"All {plural(n, 'table')} have a primary key, so CDC and per-key checksums can move and verify them row by row."
+            f"All {plural(n, 'table')} have a primary key, so CDC and per-key checksums can move and verify them row "
+            "by row."
         )
     elif figures.tables_without_pk:
         missing = [f.table for f in by_rule.get("no_primary_key", [])]
         cons.append(
-            f"{figures.tables_without_pk} of {plural(n, 'table')} {_verb(figures.tables_without_pk, 'has', 'have')} no primary key ({examples(missing)}): "
+            f"{figures.tables_without_pk} of {plural(n, 'table')} {_verb(figures.tables_without_pk, 'has', 'have')} "
+            f"no primary key ({examples(missing)}): "
             f"give {_verb(figures.tables_without_pk, 'it', 'them')} one before any move, since CDC and per-key "
             "verification depend on it."
         )
@@ -118,25 +120,29 @@ def pros_and_cons(
         )
     elif stats.edges:
         pros.append(
-            "No FK cycle runs through several tables, so every table can be created and loaded after the ones it references."
+            "No FK cycle runs through several tables, so every table can be created and loaded after the ones it "
+            "references."
         )
     hubs = [f for f in by_rule.get("hub_tables", []) if f.severity == "warning"]
     if hubs:
         cons.append(
-            f"{plural(len(hubs), 'hub table')} ({examples([h.table for h in hubs])}; the first {hubs[0].message.split(':')[0]}) "
+            f"{plural(len(hubs), 'hub table')} ({examples([h.table for h in hubs])}; the first "
+            f"{hubs[0].message.split(':')[0]}) "
             "would be read remotely by most services: expect APIs, events or replicas around "
             f"{_verb(len(hubs), 'it', 'them')}."
         )
     elif stats.edges:
         pros.append(
-            "No table is referenced from many neighbourhoods at once, so no single owner forces remote reads on most services."
+            "No table is referenced from many neighbourhoods at once, so no single owner forces remote reads on most "
+            "services."
         )
     implied = by_rule.get("implied_foreign_keys", [])
     if implied:
         first = implied[0].message.split(" (")[0]
         cons.append(
             f"{plural(len(implied), 'reference')} {_verb(len(implied), 'is', 'are')} not declared (e.g. "
-            f"{implied[0].table}: {first}): dependencies kept in application code that the split must find before cutting."
+            f"{implied[0].table}: {first}): dependencies kept in application code that the split must find before "
+            "cutting."
         )
     poly = by_rule.get("polymorphic_associations", [])
     if poly:
@@ -158,6 +164,9 @@ def pros_and_cons(
             f"{_verb(len(stats.self_references), 'holds a hierarchy that', 'hold hierarchies that')} must move whole "
             f"and {_verb(len(stats.self_references), 'is', 'are')} read with recursive queries."
         )
+    from workbench.assess.logic import logic_sentences
+
+    cons += logic_sentences(schema)
     if figures.largest_tables and figures.rows:
         top = [(k, r) for k, r in figures.largest_tables[:3] if r > 0]
         share_rows = _pct(sum(r for _, r in top), figures.rows)
@@ -193,7 +202,8 @@ def verdict(stats: GraphStats, figures: Summary, findings: list[Finding]) -> str
     else:
         text = "a schema per service is feasible with preparation: a few shared tables and links need a decision first"
     fix_first = f", {plural(errors, 'error finding')} to fix first" if errors else ""
-    detail = f"({share}% of referring pairs outside reference data cross communities, {plural(hubs, 'hub')}, {plural(len(stats.cycles), 'cycle')}{fix_first})"
+    detail = (f"({share}% of referring pairs outside reference data cross communities, {plural(hubs, 'hub')}, "
+              f"{plural(len(stats.cycles), 'cycle')}{fix_first})")
     return f"On these figures {text} {detail}."
 
 

@@ -97,7 +97,8 @@ def _community_layout(graph: nx.DiGraph, groups: list[list[str]]) -> dict[str, n
                 pos[node] = np.array([cx - side / 2 + step * (c + 0.5), cy + side / 2 - step * (r + 0.5)])
             continue
         members = set(block)
-        sub = nx.Graph()  # built by hand: a subgraph view iterates a set, in hash order, and the layout would vary
+        # built by hand: a subgraph view iterates a set, in hash order, and the layout would vary
+        sub: nx.Graph[str] = nx.Graph()
         sub.add_nodes_from(block)
         sub.add_edges_from(sorted((a, b) for a, b in graph.edges if a in members and b in members and a != b))
         if len(block) == 1:

@@ -53,13 +53,11 @@ def save(result: Assessment, out_dir: str | Path) -> list[Path]:
     """Write ``schema.json``, ``profile.csv`` and ``lint.json``; return their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [
+    return [
         serde.save(result.schema, out / "schema.json"),
-        out / "profile.csv",
+        serde.save(result.profile, out / "profile.csv"),
         serde.save(result.findings, out / "lint.json"),
     ]
-    result.profile.to_csv(paths[1], index=False, lineterminator="\n")
-    return paths
 
 
 def headline(figures: Summary) -> pd.DataFrame:

@@ -72,7 +72,7 @@ class Constraints:
 
     def groups(self, tables: Iterable[str]) -> list[set[str]]:
         """Tables that must share a service: keep-together groups and same-service pins, merged transitively."""
-        g = nx.Graph()
+        g: nx.Graph[str] = nx.Graph()
         g.add_nodes_from(tables)
         for group in self.together:
             for a, b in zip(group, group[1:], strict=False):
@@ -95,12 +95,12 @@ def contract(g: nx.Graph, groups: list[set[str]]) -> tuple[nx.Graph, dict[Any, s
         members[head] = set(group)
         for t in group:
             rep[t] = head
-    h = nx.Graph()
+    h: nx.Graph[str] = nx.Graph()
     for n in g.nodes:
         node = rep.get(n, n)
         members.setdefault(node, {n})
         h.add_node(node)
-    for a, b, w in g.edges(data="weight"):
+    for a, b, w in g.edges(data="weight", default=1.0):
         x, y = rep.get(a, a), rep.get(b, b)
         if x == y:
             continue

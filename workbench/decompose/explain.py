@@ -40,10 +40,10 @@ def cross_edges(g: nx.Graph, decomposition: Decomposition) -> pd.DataFrame:
 def service_graph(g: nx.Graph, decomposition: Decomposition) -> nx.Graph:
     """Services as nodes (attribute ``tables``), edges summing the weight of the table edges between them."""
     where = decomposition.assignment()
-    h = nx.Graph()
+    h: nx.Graph[str] = nx.Graph()
     for name, svc in decomposition.services.items():
         h.add_node(name, tables=len(svc.tables), kind=svc.kind)
-    for a, b, w in g.edges(data="weight"):
+    for a, b, w in g.edges(data="weight", default=1.0):
         sa, sb = where.get(a), where.get(b)
         if sa is None or sb is None or sa == sb:
             continue

@@ -95,7 +95,7 @@ def mojofm(candidate: Assignment, truth: Assignment) -> float:
     for t in common:
         overlap[str(candidate[t])][str(truth[t])] += 1
     clusters = sorted(overlap)
-    bip = nx.Graph()
+    bip: nx.Graph[tuple[str, str]] = nx.Graph()
     left = [("A", c) for c in clusters]
     bip.add_nodes_from(left, bipartite=0)
     best_tag: dict[str, str] = {}
@@ -280,7 +280,7 @@ def transactional_purity(workload: Workload, assignment: Assignment, known: set[
     services = {_label(assignment, t) for r, w, _ in funcs for t in r | w}
     if len(services) <= 1:
         return 1.0
-    per_table: dict[str, Counter[str]] = defaultdict(Counter)
+    per_table: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for read, written, count in funcs:
         home = _home(read, written, assignment)
         for t in read | written:

@@ -16,9 +16,9 @@ A minimal hand-written file is enough::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from workbench import serde
 from workbench.errors import ArtifactError, NotFoundError
@@ -37,11 +37,14 @@ class Service:
     kind : ``domain`` for a clustered service, ``platform`` for cross-cutting tables, ``pinned``
         for a service only the architect's pins created.
     replicated : reference tables this service owns and other services keep a read-only copy of.
+    context : the bounded context the service belongs to (named after its largest service), the
+        coarser level of the decomposition; None when not grouped (e.g. a hand-written file).
     """
 
     tables: list[str] = field(default_factory=list)
     kind: str = "domain"
     replicated: list[str] = field(default_factory=list)
+    context: str | None = None
 
 
 @dataclass
@@ -76,6 +79,8 @@ class Decomposition:
     method, parameters : how it was produced (informative only).
     """
 
+    FORMAT: ClassVar[serde.Format] = serde.Format("decomposition")
+
     services: dict[str, Service] = field(default_factory=dict)
     tables: dict[str, TableNote] = field(default_factory=dict)
     unassigned: dict[str, str] = field(default_factory=dict)
@@ -93,6 +98,16 @@ class Decomposition:
         """
         return {t: name for name, svc in self.services.items() for t in svc.tables}
 
+    def context_assignment(self) -> dict[str, str]:
+        """table -> bounded context (the service's own name where it has none): the coarser level.
+
+        >>> d = Decomposition(services={"a": Service(["t1"], context="a"), "b": Service(["t2"], context="a"),
+        ...                             "c": Service(["t3"])})
+        >>> d.context_assignment()
+        {'t1': 'a', 't2': 'a', 't3': 'c'}
+        """
+        return {t: svc.context or name for name, svc in self.services.items() for t in svc.tables}
+
     def service_of(self, table: str) -> str:
         """The service owning ``table``; :class:`NotFoundError` naming it otherwise."""
         for name, svc in self.services.items():
@@ -107,7 +122,7 @@ class Decomposition:
         >>> d.move("t2", "b").assignment()
         {'t1': 'a', 't2': 'b', 't3': 'b'}
         """
-        services = {n: Service(sorted(t for t in s.tables if t != table), s.kind, list(s.replicated))
+        services = {n: Service(sorted(t for t in s.tables if t != table), s.kind, list(s.replicated), s.context)
                     for n, s in self.services.items()}
         if table not in self.assignment() and table not in self.unassigned:
             raise NotFoundError(f"table {table!r} is in no service of this decomposition")
@@ -126,7 +141,8 @@ class Decomposition:
             raise NotFoundError(f"service not found: {old}")
         if new in self.services and new != old:
             raise ArtifactError(f"cannot rename {old!r} to {new!r}: a service of that name exists")
-        services = {(new if n == old else n): s for n, s in self.services.items()}
+        services = {(new if n == old else n): replace(s, context=new if s.context == old else s.context)
+                    for n, s in self.services.items()}
         notes = {t: TableNote(n.confidence, n.role, n.reason, {(new if k == old else k): v for k, v in n.pull.items()})
                  for t, n in self.tables.items()}
         return Decomposition(services, notes, dict(self.unassigned), list(self.excluded), list(self.ambiguous),
@@ -147,16 +163,12 @@ def validate(decomposition: Decomposition, source: str = "decomposition") -> Dec
 
 
 def load_decomposition(path: str | Path) -> Decomposition:
-    """Read ``decomposition.yaml`` (or .json), including a hand-edited one with only ``services``."""
+    """Read ``decomposition.yaml`` (or .json), including a hand-edited one with only ``services``
+    (a file without a ``format`` key is read as version 1, see :mod:`workbench.serde`)."""
     path = Path(path)
-    if not path.exists():
-        raise NotFoundError(f"file not found: {path}")
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ArtifactError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    data = serde.read_data(path)
+    if isinstance(data, dict):
+        serde.check_format(Decomposition.FORMAT, data.get(serde.FORMAT_KEY), str(path))
     if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
         raise ArtifactError(f"{path}: expected a top-level 'services:' mapping of service name to tables")
     for name, svc in data["services"].items():
@@ -165,19 +177,16 @@ def load_decomposition(path: str | Path) -> Decomposition:
         elif not isinstance(svc, dict) or not isinstance(svc.get("tables"), list):
             raise ArtifactError(f"{path}: service {name!r} needs a 'tables:' list")
     data["services"] = {str(k): v for k, v in data["services"].items()}
-    try:
-        decomposition = serde.from_dict(Decomposition, data)
-    except ArtifactError as exc:
-        raise ArtifactError(f"{path}: {exc}") from None
-    return validate(decomposition, str(path))
+    return validate(serde.from_dict(Decomposition, data, str(path)), str(path))
 
 
 def to_data(decomposition: Decomposition) -> dict[str, Any]:
     """Plain data for YAML/JSON, services first and empty details left out so the file reads well."""
     data = serde.to_dict(validate(decomposition))
     for svc in data["services"].values():
-        if not svc.get("replicated"):
-            svc.pop("replicated", None)
+        for key in ("replicated", "context"):
+            if not svc.get(key):
+                svc.pop(key, None)
     for note in data["tables"].values():
         for key in ("pull", "confidence", "reason"):
             if note.get(key) in ({}, None):
@@ -186,16 +195,8 @@ def to_data(decomposition: Decomposition) -> dict[str, Any]:
 
 
 def save_decomposition(decomposition: Decomposition, path: str | Path) -> Path:
-    """Write the decomposition as YAML, or JSON for a .json path (services first)."""
-    import json
-
-    import yaml
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the decomposition (services first, its ``format`` last), YAML or JSON by the path's
+    extension as every artifact (:func:`workbench.serde.save`)."""
     data = to_data(decomposition)
-    if path.suffix == ".json":
-        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    else:
-        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
-    return path
+    data[serde.FORMAT_KEY] = str(Decomposition.FORMAT)
+    return serde.save(data, path)

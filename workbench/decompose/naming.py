@@ -13,6 +13,13 @@ from collections.abc import Iterable, Mapping
 import networkx as nx
 
 from workbench.decompose.tokens import tokens
+from workbench.decompose.vocabulary import Vocabulary
+
+
+def _words(table: str, vocabulary: Vocabulary | None) -> list[str]:
+    if vocabulary is not None and table in vocabulary.table_words:
+        return list(vocabulary.words(table))
+    return tokens(table.split(".")[-1])
 
 
 def central_table(g: nx.Graph, tables: Iterable[str]) -> str:
@@ -27,8 +34,9 @@ def central_table(g: nx.Graph, tables: Iterable[str]) -> str:
     return min(members, key=rank)
 
 
-def stem(tables: Iterable[str], share: float = 0.5) -> str | None:
-    """The word that at least ``share`` of the tables' names contain (two tables at least), if any.
+def stem(tables: Iterable[str], share: float = 0.5, vocabulary: Vocabulary | None = None) -> str | None:
+    """The word that at least ``share`` of the tables' names contain (two tables at least), if any;
+    with a ``vocabulary``, its informative words (a prefix every table has is not a name).
 
     >>> stem(["orders", "order_items", "order_status", "carts"])
     'order'
@@ -39,7 +47,7 @@ def stem(tables: Iterable[str], share: float = 0.5) -> str | None:
     counts: Counter[str] = Counter()
     first: dict[str, int] = {}
     for name in names:
-        words = tokens(name.split(".")[-1])
+        words = _words(name, vocabulary)
         for i, w in enumerate(dict.fromkeys(words)):
             counts[w] += 1
             first[w] = min(first.get(w, 99), i)
@@ -49,19 +57,19 @@ def stem(tables: Iterable[str], share: float = 0.5) -> str | None:
     return word if n >= 2 and n >= share * len(names) else None
 
 
-def suggest_name(g: nx.Graph, tables: Iterable[str]) -> str:
+def suggest_name(g: nx.Graph, tables: Iterable[str], vocabulary: Vocabulary | None = None) -> str:
     """A name for one service: its common stem, else its central table's name in singular words."""
     tables = list(tables)
-    common = stem(tables)
+    common = stem(tables, vocabulary=vocabulary)
     if common:
         return common
     centre = central_table(g, tables)
-    words = tokens(centre.split(".")[-1]) or [centre.split(".")[-1].lower()]
+    words = _words(centre, vocabulary) or [centre.split(".")[-1].lower()]
     return "_".join(words)
 
 
 def name_services(g: nx.Graph, parts: list[set[str]], fixed: Mapping[int, str] | None = None,
-                  reserved: Iterable[str] = ()) -> list[str]:
+                  reserved: Iterable[str] = (), vocabulary: Vocabulary | None = None) -> list[str]:
     """One distinct name per part; ``fixed`` (part index -> name) wins, e.g. for pinned services;
     ``reserved`` names (the reference and platform services) are never suggested."""
     fixed = dict(fixed or {})
@@ -71,9 +79,9 @@ def name_services(g: nx.Graph, parts: list[set[str]], fixed: Mapping[int, str] |
         if i in fixed:
             names.append(fixed[i])
             continue
-        name = suggest_name(g, part)
+        name = suggest_name(g, part, vocabulary)
         if name in taken:
-            alt = "_".join(tokens(central_table(g, part).split(".")[-1])) or name
+            alt = "_".join(_words(central_table(g, part), vocabulary)) or name
             name = alt if alt not in taken else name
         base, n = name, 2
         while name in taken:

@@ -34,8 +34,8 @@ def draw_graph(g: nx.Graph, decomposition: Decomposition, *, max_nodes: int = 40
         h = service_graph(g, decomposition)
         pos = nx.spring_layout(h, seed=seed, weight="weight")
         sizes = [60 + 12 * h.nodes[n]["tables"] for n in h]
-        heaviest = max((w for *_, w in h.edges(data="weight")), default=1.0) or 1.0
-        widths = [0.3 + 3 * w / heaviest for *_, w in h.edges(data="weight")]
+        heaviest = max((w for *_, w in h.edges(data="weight", default=1.0)), default=1.0) or 1.0
+        widths = [0.3 + 3 * w / heaviest for *_, w in h.edges(data="weight", default=1.0)]
         nx.draw_networkx_edges(h, pos, ax=ax, width=widths, alpha=0.4)
         nx.draw_networkx_nodes(h, pos, ax=ax, node_size=sizes, node_color=[colour[n] for n in h])
         nx.draw_networkx_labels(h, pos, ax=ax, font_size=7)
@@ -43,8 +43,9 @@ def draw_graph(g: nx.Graph, decomposition: Decomposition, *, max_nodes: int = 40
         return fig
     where = decomposition.assignment()
     pos = nx.spring_layout(g, seed=seed, weight="weight", k=1.5 / max(1, g.number_of_nodes()) ** 0.5)
-    heaviest = max((w for *_, w in g.edges(data="weight")), default=1.0) or 1.0
-    nx.draw_networkx_edges(g, pos, ax=ax, width=[0.2 + 2.5 * w / heaviest for *_, w in g.edges(data="weight")],
+    heaviest = max((w for *_, w in g.edges(data="weight", default=1.0)), default=1.0) or 1.0
+    nx.draw_networkx_edges(g, pos, ax=ax, width=[0.2 + 2.5 * w / heaviest for *_, w in g.edges(data="weight",
+                                                                                               default=1.0)],
                            alpha=0.35)
     nx.draw_networkx_nodes(g, pos, ax=ax, node_size=70,
                            node_color=[colour.get(where.get(n, ""), (0.7, 0.7, 0.7, 1.0)) for n in g])

@@ -42,6 +42,10 @@ _TABLE_NAME_COLUMNS = ("tablename", "entityname", "objecttype", "entitytype", "m
 _RECORD_ID_COLUMNS = ("recordid", "rowid", "objectid", "entityid", "pk", "itemid", "targetid", "refid", "recordkey")
 
 
+LOOKUP_COLUMNS = 6
+"""Without row counts, a table of at most this many columns can be reference data (code, name,
+description, a flag or two); an entity the whole schema points at has many more."""
+
 DOMINANT_SHARE = 2 / 3
 """A table more than this share of whose referrers sit in one provisional community is that
 community's root entity, not shared reference data (the lookup itself still glues some of its
@@ -66,7 +70,8 @@ def polymorphic_columns(table: Table) -> tuple[str, str] | None:
     ('notable_type', 'notable_id')
     """
     fk_cols = {c for fk in table.foreign_keys for c in fk.columns}
-    by_norm = {normal(c.name): c.name for c in table.columns if c.name not in fk_cols}
+    own_key = set(table.primary_key)  # a type beside the table's own key is a discriminator, not a pointer
+    by_norm = {normal(c.name): c.name for c in table.columns if c.name not in fk_cols and c.name not in own_key}
     for c in table.columns:
         words = tokens(c.name, drop_noise=False)
         if len(words) >= 2 and words[-1] in _RECORD_TYPE:
@@ -139,8 +144,8 @@ def detect_roles(schema: Schema, g: nx.Graph, workload: Workload | None = None, 
         else sig.references(schema)
     written, touched, total = _write_stats(workload)
     counts = [t.row_count for t in tables.values() if t.row_count is not None]
-    median_rows = statistics.median(counts) if counts else None
-    columns_median = statistics.median([len(t.columns) for t in tables.values()]) if tables else 0
+    # a schema without data (DDL only, a fresh install) says nothing about sizes: every count is 0
+    median_rows = statistics.median(counts) if counts and any(counts) else None
 
     def provisional_communities() -> dict[str, int]:
         core = g.subgraph([n for n in g if n not in roles and g.degree(n) > 0]).copy()
@@ -162,8 +167,8 @@ def detect_roles(schema: Schema, g: nx.Graph, workload: Workload | None = None, 
                 continue  # most referrers in one group: that group's root entity, not shared data
             if t.row_count is not None and median_rows is not None:
                 small = t.row_count <= min(1000, max(median_rows, 50))
-            else:
-                small = len(t.columns) <= max(5, columns_median)
+            else:  # without row counts only a lookup's shape is left: a code, a name and little else
+                small = len(t.columns) <= LOOKUP_COLUMNS
             rarely_written = True
             if workload is not None and total > 0:
                 share = written.get(key, 0.0) / total

@@ -63,7 +63,7 @@ def score(decomposition: Decomposition, schema: Schema, workload: Workload | Non
                       if fk.referred_key in replicated and fk.referred_key != t.key
                       and full.get(t.key) != full.get(fk.referred_key))
     total_weight = g.size(weight="weight")
-    cross_weight = sum(d for a, b, d in g.edges(data="weight") if full[a] != full[b])
+    cross_weight = sum(d for a, b, d in g.edges(data="weight", default=1.0) if full[a] != full[b])
     out: dict[str, Any] = {
         "tables": len(considered),
         "services": len(set(assignment.values())),

@@ -6,8 +6,10 @@ the reasons in ``decomposition.yaml`` say *which* evidence ties a table to its s
 
 Signals
 -------
-fk : declared foreign keys. 1 per key; 1.5 when the key is identifying (its columns are part of
-    the child's primary key) or deletes cascade: the child cannot live without the parent.
+fk : declared foreign keys. 1 per pair of tables; 2 when the child is part of its parent (composition):
+    the key is identifying (its columns are part of the child's primary key), deletes cascade, or
+    the child's name extends its parent's (``loan_charge`` -> ``loan``, ``Sales Invoice Item`` ->
+    ``Sales Invoice``), the naming convention of an aggregate's parts.
 implied_fk : undeclared references found by name (``customer_id`` next to ``customers.id``, or
     a column spelled like another table's primary key) with a compatible type, by the assessment
     stage's rules. Legacy MySQL/MyISAM schemas often declare no keys at all.
@@ -17,8 +19,10 @@ cowrite : the same Jaccard index over transactions *writing* both tables. The st
     splitting two tables written in one transaction costs a saga.
 coaccess : the Jaccard index over transactions touching both tables (reads included): ORMs load
     related rows with separate statements that never join.
-name : TF-IDF cosine similarity of the words in table names (and, lightly, column names), each
-    table keeping its few nearest neighbours.
+name : the same leading name word(s): a module's tables share their first informative word
+    (:mod:`workbench.decompose.vocabulary`), and sharing the first two says more. Strength
+    1 / (n - 1) for a leading word n tables share, so every table spends one unit of name evidence
+    on its group whatever the group's size.
 schema : the same database schema, when the database has several: each table tied to its schema's
     most referenced tables.
 
@@ -28,14 +32,13 @@ they point every table at the user table and say nothing about domains.
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 
 import pandas as pd
 
-from workbench.decompose.tokens import tokens
+from workbench.decompose.vocabulary import Vocabulary
 from workbench.schema import Schema, Table
 from workbench.workload.model import Workload
 
@@ -71,33 +74,53 @@ def bookkeeping(column: str) -> bool:
     return bool(_WHO_DID_IT.match(snake(column)))
 
 
-def fk_strength(table: Table, columns: list[str]) -> float:
-    """A declared key's strength: 1; 1.5 when identifying (its columns are part of the child's
-    primary key) -- and see :func:`fk_edges` for cascades; 0.3 for a bookkeeping key."""
-    if len(columns) == 1 and bookkeeping(columns[0]):
-        return BOOKKEEPING_STRENGTH
-    identifying = bool(table.primary_key) and set(columns) <= set(table.primary_key)
-    return 1.5 if identifying else 1.0
-
-
 BOOKKEEPING_STRENGTH = 0.3
 """Strength of a key that only records who created or changed a row."""
 
+PART_OF_STRENGTH = 2.0
+"""Strength of a key tying a part to its whole (composition): a reference plus as much again."""
 
-def fk_edges(schema: Schema) -> dict[Pair, float]:
-    """Declared foreign keys between distinct base tables (self-references say nothing about boundaries)."""
+
+def fk_strength(table: Table, columns: list[str]) -> float:
+    """A declared key's strength: 1; :data:`PART_OF_STRENGTH` when identifying (its columns are part
+    of the child's primary key) -- and see :func:`fk_edges` for cascades and names; 0.3 for a
+    bookkeeping key."""
+    if len(columns) == 1 and bookkeeping(columns[0]):
+        return BOOKKEEPING_STRENGTH
+    identifying = bool(table.primary_key) and set(columns) <= set(table.primary_key)
+    return PART_OF_STRENGTH if identifying else 1.0
+
+
+def extends(vocabulary: Vocabulary, child: str, parent: str) -> bool:
+    """Whether ``child``'s informative name words start with all of ``parent``'s.
+
+    >>> v = Vocabulary.of_names(["loans", "loan_charges", "loan_products", "charges"])
+    >>> extends(v, "loan_charges", "loans"), extends(v, "charges", "loans")
+    (True, False)
+    """
+    head, tail = vocabulary.words(parent), vocabulary.words(child)
+    return bool(head) and len(tail) > len(head) and tail[: len(head)] == head
+
+
+def fk_edges(schema: Schema, vocabulary: Vocabulary | None = None) -> dict[Pair, float]:
+    """Declared foreign keys between distinct base tables, the strongest per pair of tables
+    (self-references say nothing about boundaries; a second key between the same two tables says
+    little more than the first)."""
     tables = {t.key for t in schema.base_tables}
-    out: dict[Pair, float] = defaultdict(float)
+    vocab = vocabulary or Vocabulary.of(schema)
+    out: dict[Pair, float] = {}
     for t in schema.base_tables:
         for fk in t.foreign_keys:
             parent = fk.referred_key
             if parent == t.key or parent not in tables:
                 continue
             strength = fk_strength(t, fk.columns)
-            if (fk.on_delete or "").upper() == "CASCADE" and strength == 1.0:
-                strength = 1.5
-            out[pair(t.key, parent)] += strength
-    return {p: min(w, 2.0) for p, w in sorted(out.items())}
+            part_of = (fk.on_delete or "").upper() == "CASCADE" or extends(vocab, t.key, parent)
+            if part_of and strength == 1.0:
+                strength = PART_OF_STRENGTH
+            p = pair(t.key, parent)
+            out[p] = max(out.get(p, 0.0), strength)
+    return dict(sorted(out.items()))
 
 
 def schema_edges(schema: Schema, per_table: int = 3) -> dict[Pair, float]:
@@ -228,80 +251,51 @@ def coaccess_affinity(workload: Workload, tables: set[str] | None = None) -> dic
     return _affinity([([*tx.tables_read, *tx.tables_written], tx.count) for tx in workload.transactions], tables)
 
 
-def _name_terms(t: Table) -> Counter[str]:
-    """Weighted words of a table's name: the leading word counts most (in ``order_lines`` and
-    ``audit_log`` the domain is the modifier, the last word a generic kind of thing), then the
-    schema's name, then the other words."""
-    terms: Counter[str] = Counter()
-    words = tokens(t.name)
-    for i, w in enumerate(words):
-        terms[w] = max(terms[w], 1.0 if i == 0 else 0.5)
-    if t.schema:
-        for w in tokens(t.schema):
-            terms[w] = max(terms[w], 1.0)
-    return terms
+def name_similarity(schema: Schema, vocabulary: Vocabulary | None = None, depth: int = 1,
+                    dense: int = 40, sparse_neighbours: int = 20) -> dict[Pair, float]:
+    """Tables sharing their leading informative name word(s), as ``{pair: strength}``.
 
+    A pair's strength is 1 / (n - 1) for the deepest leading prefix (of up to ``depth`` words) it
+    shares with n tables in all, so a table's name evidence sums to about one per level however
+    large its group. Groups of more than ``dense`` tables link each table to its ``sparse_neighbours`` next
+    names in sorted order instead of to all (the same total weight, a linear number of edges).
+    A word half the tables start with is a prefix, not a module (see
+    :class:`~workbench.decompose.vocabulary.Vocabulary`), and groups of more than half the
+    tables say nothing.
 
-def _column_terms(t: Table) -> Counter[str]:
-    """Words of a table's column names (primary key left out: ``id`` says nothing)."""
-    pk = set(t.primary_key)
-    return Counter({w: 1.0 for c in t.columns if c.name not in pk for w in tokens(c.name)})
-
-
-def _cosines(terms: list[Counter[str]], max_df: int) -> pd.Series:
-    """TF-IDF cosine similarity of every pair of tables (by position in ``terms``) sharing a word
-    of document frequency 2..max_df, as a Series indexed by (a, b) with a < b.
-
-    The pairs come from a self-join of the (word, table, weight) postings in pandas: the sum over
-    words of df^2 reaches millions on a 5,000-table schema.
+    >>> from workbench.schema import Table
+    >>> names = ["orders", "order_lines", "order_line_taxes", "order_notes", "audit_log", "customers",
+    ...          "customer_groups", "products", "warehouses"]
+    >>> sims = name_similarity(Schema("sqlite", "x", tables=[Table(n) for n in names]))
+    >>> sims[("order_line_taxes", "order_lines")] == sims[("order_lines", "orders")] == round(1 / 3, 6)
+    True
+    >>> deeper = name_similarity(Schema("sqlite", "x", tables=[Table(n) for n in names]), depth=2)
+    >>> deeper[("order_line_taxes", "order_lines")] > deeper[("order_lines", "orders")]
+    True
+    >>> ("audit_log", "customers") in sims
+    False
     """
-    n = len(terms)
-    df: Counter[str] = Counter(w for ts in terms for w in ts)
-    idf = {w: math.log(n / d) for w, d in df.items() if d <= max_df}
-    words = {w: i for i, w in enumerate(sorted(idf))}
-    rows: list[tuple[int, int, float]] = []
-    for k, ts in enumerate(terms):
-        vec = {w: tf * idf[w] for w, tf in ts.items() if w in idf}
-        norm = math.sqrt(sum(v * v for v in vec.values()))
-        if norm > 0:
-            rows.extend((words[w], k, v / norm) for w, v in vec.items() if df[w] > 1)  # one-table words: norm only
-    if not rows:
-        return pd.Series(dtype=float, index=pd.MultiIndex.from_arrays([[], []], names=["a", "b"]))
-    postings = pd.DataFrame(rows, columns=["w", "t", "v"])
-    pairs = postings.merge(postings, on="w", suffixes=("_a", "_b"))
-    pairs = pairs[pairs["t_a"] < pairs["t_b"]]
-    sims = pairs.assign(s=pairs["v_a"] * pairs["v_b"]).groupby(["t_a", "t_b"], sort=True)["s"].sum()
-    sims.index = sims.index.set_names(["a", "b"])
-    return sims
-
-
-def name_similarity(schema: Schema, top_k: int = 4, min_similarity: float = 0.25,
-                    column_share: float = 0.25) -> dict[Pair, float]:
-    """Similarity of table names (and, for ``column_share`` of it, of column names), each table
-    keeping its ``top_k`` nearest neighbours above ``min_similarity``.
-
-    Each part is a TF-IDF cosine over words: words found in many tables (``id``, ``created``, a
-    prefix every table shares) carry no weight (document frequency above ~2 sqrt(n)), which also
-    keeps the pair count near-linear in the number of tables; words of one table only still count
-    in its norm, so two tables sharing one generic word are not "similar". Names and columns are
-    compared separately so a table with thirty columns is still known by its name.
-    """
-    base = sorted(schema.base_tables, key=lambda t: t.key)
-    n = len(base)
-    if n < 2:
-        return {}
-    keys = [t.key for t in base]
-    max_df = max(8, int(2 * math.sqrt(n)))
-    sim = _cosines([_name_terms(t) for t in base], max_df) * (1 - column_share)
-    if column_share > 0:
-        sim = sim.add(_cosines([_column_terms(t) for t in base], max_df) * column_share, fill_value=0.0)
-    sim = sim[sim >= min_similarity]
-    if sim.empty:
-        return {}
-    frame = sim.rename("s").reset_index()
-    both = pd.concat([frame.rename(columns={"a": "t", "b": "o"}), frame.rename(columns={"b": "t", "a": "o"})])
-    best = both.sort_values(["t", "s", "o"], ascending=[True, False, True]).groupby("t", sort=False).head(top_k)
+    vocab = vocabulary or Vocabulary.of(schema)
+    keys = sorted(vocab.table_words)
     out: dict[Pair, float] = {}
-    for t, o, v in zip(best["t"], best["o"], best["s"], strict=True):
-        out[pair(keys[t], keys[o])] = round(float(v), 6)
+    for d in range(1, depth + 1):
+        groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for t in keys:
+            lead = vocab.leading(t, d)
+            if lead is not None:
+                groups[lead].append(t)
+        for members in groups.values():
+            n = len(members)
+            if n < 2 or n > 0.5 * len(keys):
+                continue
+            if n <= dense:
+                strength = 1.0 / (n - 1)
+                links = ((a, b) for i, a in enumerate(members) for b in members[i + 1:])
+            else:
+                strength = 1.0 / sparse_neighbours
+                half = sparse_neighbours // 2
+                links = ((members[i], members[(i + j) % n]) for i in range(n) for j in range(1, half + 1))
+            for a, b in links:
+                p = pair(a, b)
+                out[p] = max(out.get(p, 0.0), round(strength, 6))
     return dict(sorted(out.items()))

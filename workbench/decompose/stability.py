@@ -40,7 +40,7 @@ def agreement(runs: list[list[set[str]]]) -> float:
     """
     from workbench.decompose.metrics import ari
 
-    labels = [{t: i for i, part in enumerate(run) for t in part} for run in runs]
+    labels = [{t: str(i) for i, part in enumerate(run) for t in part} for run in runs]  # ari compares them as text
     pairs = list(itertools.combinations(labels, 2))
     if not pairs or not labels[0]:
         return 1.0

@@ -9,19 +9,20 @@ and ``sweep.csv``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import pandas as pd
 
+from workbench import serde
 from workbench.decompose import metrics as m
 from workbench.decompose import signals as sig
-from workbench.decompose.graph import Weights, build_graph
+from workbench.decompose.graph import build_graph
 from workbench.decompose.model import Decomposition, Service, load_decomposition, save_decomposition
+from workbench.decompose.options import DecomposeOptions
 from workbench.decompose.pipeline import decompose
 from workbench.decompose.scoring import score
 from workbench.decompose.stability import RESOLUTION_GRID
@@ -69,6 +70,7 @@ def inputs(db_url: str, out_dir: str | Path, *, schema_path: str | Path | None =
     schema, workload = schema_and_workload(db_url, out_dir, origin, schema_path=schema_path,
                                            workload_path=workload_path, logs=workload_logs,
                                            log_format=workload_format, without="decomposed from the schema alone")
+    truth: dict[str, str] | None
     if truth_path:
         truth, origin["answer key"] = m.load_truth(truth_path), Path(truth_path).name
     else:
@@ -79,7 +81,7 @@ def inputs(db_url: str, out_dir: str | Path, *, schema_path: str | Path | None =
 
 def fk_louvain(schema: Schema, seed: int = 0) -> dict[str, str]:
     """The baseline: plain Louvain on the declared foreign-key graph, unweighted, resolution 1."""
-    g = nx.Graph()
+    g: nx.Graph[str] = nx.Graph()
     g.add_nodes_from(t.key for t in schema.base_tables)
     g.add_edges_from(sig.fk_edges(schema))
     parts = nx.community.louvain_communities(g, seed=seed)
@@ -96,36 +98,28 @@ def _row(label: str, s: Mapping[str, Any]) -> dict[str, Any]:
             "cross-service joins": wl.get("cross_join_share")}
 
 
-def run(db_url: str, out_dir: str | Path, *, schema_path: str | Path | None = None,
-        workload_path: str | Path | None = None, workload_logs: Sequence[str] = (), workload_format: str | None = None,
-        truth_path: str | Path | None = None, method: str = "louvain", resolution: float | None = None,
-        services: int | None = None, weights: Mapping[str, float] | None = None, pins: Mapping[str, str] | None = None,
-        together: Sequence[Sequence[str]] = (), apart: Sequence[Sequence[str]] = (), exclude: Sequence[str] = (),
-        min_size: int | None = None, max_size: int | None = None, seed: int = 0,
+def run(db_url: str, out_dir: str | Path, options: DecomposeOptions | None = None, *,
+        schema_path: str | Path | None = None, workload_path: str | Path | None = None,
+        workload_logs: Sequence[str] = (), workload_format: str | None = None, truth_path: str | Path | None = None,
         sweep_resolutions: Sequence[float] | None = None) -> StageResult:
     """Decompose, score against the alternatives, sweep, and write the artifacts into ``out_dir``."""
+    opts = options or DecomposeOptions()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     found = inputs(db_url, out, schema_path=schema_path, workload_path=workload_path, workload_logs=workload_logs,
                    workload_format=workload_format, truth_path=truth_path)
-    w = Weights.from_mapping(dict(weights or {}))
-    options: dict[str, Any] = {"pins": dict(pins or {}), "together": [list(x) for x in together],
-                               "apart": [list(x) for x in apart], "exclude": list(exclude), "min_size": min_size,
-                               "max_size": max_size}
-    res = resolution
-    g = build_graph(found.schema, found.workload, w, exclude=exclude)
-    d = decompose(found.schema, found.workload, method=method, resolution=res, services=services, weights=w,
-                  seed=seed, graph=g, progress=False, **options)
+    w = opts.weight_model()
+    g = build_graph(found.schema, found.workload, w, exclude=opts.exclude)
+    d = decompose(found.schema, found.workload, opts, graph=g, progress=False)
     scores = score(d, found.schema, found.workload, found.truth, w, graph=g)
 
     rows = [_row("this decomposition" + (" (schema + workload)" if found.workload else " (schema only)"), scores)]
     schema_only = None
     if found.workload is not None:
-        schema_only = decompose(found.schema, None, method=method, resolution=res, services=services, weights=w,
-                                seed=seed, stability=0, progress=False, **options)
+        schema_only = decompose(found.schema, None, replace(opts, stability=0), progress=False)
         rows.append(_row("same, schema only", score(schema_only, found.schema, found.workload, found.truth, w,
                                                     graph=g)))
-    baseline = fk_louvain(found.schema, seed)
+    baseline = fk_louvain(found.schema, opts.seed)
     base = Decomposition(services={})
     for t, name in baseline.items():
         base.services.setdefault(name, Service()).tables.append(t)
@@ -133,19 +127,21 @@ def run(db_url: str, out_dir: str | Path, *, schema_path: str | Path | None = No
                      score(base, found.schema, found.workload, found.truth, w, graph=g)))
     comparison = pd.DataFrame(rows)
 
-    grid = sorted(set(sweep_resolutions or DEFAULT_RESOLUTIONS) | set(RESOLUTION_GRID) | ({res} if res else set()))
-    frame = sweep(found.schema, found.workload, method=method, resolutions=grid, weights=w, seed=seed,
-                  truth=found.truth, progress=False, **options) if services is None else \
-        sweep(found.schema, found.workload, method=method, services=range(max(2, services - 4), services + 5),
-              weights=w, seed=seed, truth=found.truth, progress=False, **options)
+    services = opts.services
+    used = d.parameters["resolution"]
+    grid = sorted(set(sweep_resolutions or DEFAULT_RESOLUTIONS) | set(RESOLUTION_GRID) | {used})
+    frame = sweep(found.schema, found.workload, opts, resolutions=grid, truth=found.truth, progress=False) \
+        if services is None else \
+        sweep(found.schema, found.workload, opts, services=range(max(2, services - 4), services + 5),
+              truth=found.truth, progress=False)
     chosen = d.parameters.get("resolution")
     if services is None and chosen in set(frame["resolution"]):
         frame["recommended"] = frame["resolution"] == chosen  # the point this decomposition stands on
 
     paths = {"decomposition.yaml": save_decomposition(d, out / "decomposition.yaml"),
              "scores.json": out / "scores.json", "sweep.csv": out / "sweep.csv"}
-    paths["scores.json"].write_text(json.dumps(scores, indent=2) + "\n", encoding="utf-8")
-    frame.to_csv(paths["sweep.csv"], index=False, lineterminator="\n")
+    serde.save(scores, paths["scores.json"])
+    serde.save(frame, paths["sweep.csv"])
 
     placed = set(d.assignment()) | set(d.unassigned) | set(d.excluded)
     checks = {
@@ -153,7 +149,7 @@ def run(db_url: str, out_dir: str | Path, *, schema_path: str | Path | None = No
         "every placed table has a reason": all(d.tables.get(t) and d.tables[t].reason for t in d.assignment()),
         "decomposition.yaml reads back to the same services":
             load_decomposition(paths["decomposition.yaml"]).assignment() == d.assignment(),
-        "every pin is honoured": all(d.assignment().get(t) == s for t, s in (pins or {}).items()),
+        "every pin is honoured": all(d.assignment().get(t) == s for t, s in opts.pins.items()),
     }
     if found.truth:
         checks["closer to the answer key than plain Louvain on the FK graph (ARI)"] = \
@@ -165,11 +161,23 @@ def services_frame(d: Decomposition) -> pd.DataFrame:
     """One row per service: kind, size, mean confidence, its tables."""
     rows = []
     for name, svc in d.services.items():
-        conf = [d.tables[t].confidence for t in svc.tables if t in d.tables and d.tables[t].confidence is not None]
-        rows.append({"service": name, "kind": svc.kind, "tables": len(svc.tables),
+        conf = [c for t in svc.tables if t in d.tables and (c := d.tables[t].confidence) is not None]
+        rows.append({"service": name, "context": svc.context, "kind": svc.kind, "tables": len(svc.tables),
                      "confidence": round(sum(conf) / len(conf), 3) if conf else None,
                      "members": ", ".join(svc.tables)})
-    return pd.DataFrame(rows, columns=["service", "kind", "tables", "confidence", "members"])
+    return pd.DataFrame(rows, columns=["service", "context", "kind", "tables", "confidence", "members"])
+
+
+def contexts_frame(d: Decomposition) -> pd.DataFrame:
+    """One row per bounded context: its services and tables, largest first (the coarser level)."""
+    by_context: dict[str, list[str]] = {}
+    for name, svc in d.services.items():
+        by_context.setdefault(svc.context or name, []).append(name)
+    rows = [{"context": c, "services": len(names), "tables": sum(len(d.services[n].tables) for n in names),
+             "members": ", ".join(sorted(names, key=lambda n: (-len(d.services[n].tables), n)))}
+            for c, names in by_context.items()]
+    frame = pd.DataFrame(rows, columns=["context", "services", "tables", "members"])
+    return frame.sort_values(["tables", "context"], ascending=[False, True], ignore_index=True)
 
 
 def roles_frame(d: Decomposition) -> pd.DataFrame:
@@ -220,5 +228,6 @@ def what_if_candidate(result: StageResult) -> tuple[str, str] | None:
     return None
 
 
-__all__ = ["ARTIFACTS", "Inputs", "StageResult", "differences", "fk_louvain", "inputs", "roles_frame", "run",
+__all__ = ["ARTIFACTS", "Inputs", "StageResult", "contexts_frame", "differences", "fk_louvain", "inputs",
+           "roles_frame", "run",
            "services_frame", "what_if_candidate"]

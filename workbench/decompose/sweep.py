@@ -11,13 +11,15 @@ the largest sum of stability and modularity
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from workbench.decompose.cluster import RESOLUTION_METHODS
-from workbench.decompose.graph import Weights, build_graph
+from workbench.decompose.graph import build_graph
+from workbench.decompose.options import DecomposeOptions
 from workbench.decompose.pipeline import DEFAULT_RESOLUTION, PERTURBATION, decompose, perturbed
 from workbench.decompose.scoring import score
 from workbench.decompose.stability import SELECTION_SEEDS, agreement, choose_resolution
@@ -30,19 +32,21 @@ COLUMNS = ["resolution", "k", "services", "stability", "modularity", "cross_serv
            "distributed_tx_share", "distributed_write_share", "cross_join_share", "ari"]
 
 
-def sweep(schema: Schema, workload: Workload | None = None, *, method: str = "louvain",
+def sweep(schema: Schema, workload: Workload | None = None, options: DecomposeOptions | None = None, *,
           resolutions: Iterable[float] | None = None, services: Iterable[int] | None = None,
-          weights: Weights | Mapping[str, float] | None = None, seed: int = 0, seeds: int = SELECTION_SEEDS,
-          truth: Mapping[str, str] | None = None, progress: bool | None = None, **options: Any) -> pd.DataFrame:
+          seeds: int = SELECTION_SEEDS, truth: Mapping[str, str] | None = None, progress: bool | None = None,
+          **overrides: Any) -> pd.DataFrame:
     """One row per resolution (or per service count in ``services``) with the trade-off metrics.
 
-    ``seeds`` runs per point measure its stability (the first one is scored). ``options`` pass
-    through to :func:`~workbench.decompose.pipeline.decompose` (pins, exclude, ...). Without
-    ``services``, methods lacking a resolution sweep service counts 2..min(20, tables).
+    ``seeds`` runs per point measure its stability (the first one is scored). ``options`` (or
+    keyword ``overrides`` of single options) are the decomposition's: pins, exclusions and weights
+    hold at every point. Without ``services``, methods lacking a resolution sweep service counts
+    2..min(20, tables).
     """
-    w = weights if isinstance(weights, Weights) else Weights.from_mapping(dict(weights or {}))
-    exclude = sorted(set(options.get("exclude", ())))
-    g = build_graph(schema, workload, w, exclude=exclude)
+    base = replace(options or DecomposeOptions(), **overrides) if overrides else (options or DecomposeOptions())
+    method, seed = base.method, base.seed
+    w = base.weight_model()
+    g = build_graph(schema, workload, w, exclude=sorted(set(base.exclude)))
     if services is None and resolutions is None and method not in RESOLUTION_METHODS:
         services = range(2, max(3, min(20, g.number_of_nodes())))
     points: list[tuple[float | None, int | None]] = (
@@ -51,8 +55,8 @@ def sweep(schema: Schema, workload: Workload | None = None, *, method: str = "lo
     rows = []
     for res, k in tqdm(points, desc="sweep", disable=None if progress is None else not progress, leave=False):
         noisy = [g] + [perturbed(g, PERTURBATION, seed + i) for i in range(1, max(1, seeds))]
-        runs = [decompose(schema, workload, method=method, resolution=res or DEFAULT_RESOLUTION, services=k,
-                          weights=w, seed=seed + i, stability=0, graph=h, progress=False, **options)
+        runs = [decompose(schema, workload, replace(base, resolution=res or DEFAULT_RESOLUTION, services=k,
+                                                    seed=seed + i, stability=0), graph=h, progress=False)
                 for i, h in enumerate(noisy)]
         d = runs[0]
         parts = [_parts(r) for r in runs]

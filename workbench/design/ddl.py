@@ -24,7 +24,7 @@ from sqlalchemy.schema import (
 
 from workbench.db import friendly_errors, mask_url, target_engine
 from workbench.design.model import Design
-from workbench.design.schemas import check_dialect, service_metadata
+from workbench.design.schemas import check_dialect, postlude, prelude, service_metadata
 from workbench.errors import TargetError
 
 
@@ -45,6 +45,7 @@ def statements(design: Design, service: str, dialect: str) -> list[str]:
     out: list[str] = []
     if dialect in ("postgresql", "mysql", "mssql"):
         out.append(str(CreateSchema(svc.namespace).compile(dialect=d)))
+    out += prelude(design, service, dialect)  # the legacy's enums, domains, sequences: same dialect only
     inline = dialect == "sqlite"
     tables = list(metadata.tables.values())
     comments = d.supports_comments and not d.inline_comments
@@ -62,7 +63,7 @@ def statements(design: Design, service: str, dialect: str) -> list[str]:
             if table.comment:
                 out.append(str(SetTableComment(table).compile(dialect=d)))
             out += [str(SetColumnComment(c).compile(dialect=d)) for c in table.columns if c.comment]
-    return out
+    return out + postlude(design, service, dialect)
 
 
 SEPARATORS = {"mssql": "\nGO\n\n"}

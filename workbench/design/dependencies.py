@@ -17,15 +17,25 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from workbench.decompose.model import Decomposition
 from workbench.design.mechanisms import Rules, decide_foreign_key, decide_read, decide_write
-from workbench.design.model import LEGACY, Dependency
+from workbench.design.model import (
+    LEGACY,
+    Dependency,
+    DependencyKind,
+    ForeignKeyFacts,
+    ReadFacts,
+    ServiceKind,
+    WriteFacts,
+    service_kind,
+)
 from workbench.design.queries import QueryShape, Resolver, analyze_query
 from workbench.schema import Schema
-from workbench.workload.model import StatementTemplate, Workload
+from workbench.workload.model import StatementTemplate, Transaction, Workload
 
 WRITE_KINDS = ("insert", "update", "delete", "merge")
 
@@ -78,7 +88,7 @@ class Usage:
     def append_only(self, table: str) -> bool:
         """Whether the workload only ever inserts into ``table`` (a log, a history, a ledger)."""
         kinds = self.write_kinds.get(table)
-        return bool(kinds) and kinds <= {"insert"}
+        return kinds is not None and bool(kinds) and kinds <= {"insert"}
 
     def actions(self, table: str) -> list[str]:
         """Lifecycle actions seen on ``table`` (created/updated/deleted), all three without a workload."""
@@ -128,9 +138,9 @@ class Boundaries:
     def service(self, table: str) -> str:
         return self.owner.get(table, LEGACY)
 
-    def kind(self, service: str) -> str:
+    def kind(self, service: str) -> ServiceKind | Literal["legacy"]:
         svc = self.decomposition.services.get(service)
-        return svc.kind if svc is not None else "legacy"
+        return service_kind(svc.kind, service) if svc is not None else "legacy"
 
     def by_service(self, tables: Iterable[str]) -> dict[str, list[str]]:
         out: dict[str, set[str]] = defaultdict(set)
@@ -165,7 +175,7 @@ def foreign_keys(b: Boundaries, usage: Usage, workload: Workload | None) -> list
         if provider == consumer:
             continue
         n = lookups[(key, referred)]
-        facts = {
+        facts: ForeignKeyFacts = {
             "declared": is_declared,
             "columns": columns,
             "referred_columns": referred_columns,
@@ -196,10 +206,10 @@ def foreign_keys(b: Boundaries, usage: Usage, workload: Workload | None) -> list
 
 
 def _read_facts(b: Boundaries, consumer: str, tables: list[str], shapes: list[QueryShape], calls: int,
-                usage: Usage) -> dict[str, object]:
+                usage: Usage, templates: list[str]) -> ReadFacts:
     providers = b.by_service(t for t in tables if b.service(t) != consumer)
     provider_tables = {t for ts in providers.values() for t in ts}
-    known = [b.rows.get(t) for t in tables if b.rows.get(t) is not None]
+    known = [rows for t in tables if (rows := b.rows.get(t)) is not None]
     return {
         "providers": len(providers),
         "provider_tables": sorted(provider_tables),
@@ -212,6 +222,7 @@ def _read_facts(b: Boundaries, consumer: str, tables: list[str], shapes: list[Qu
         "key_lookup": bool(shapes) and all(s.key_lookup for s in shapes),
         "filtered": bool(shapes) and all(s.filters for s in shapes),
         "rows_estimate": max(known) if known else None,
+        "templates": templates,
     }
 
 
@@ -246,8 +257,7 @@ def reads(b: Boundaries, usage: Usage, workload: Workload | None, shapes: Mappin
         templates = sorted(templates, key=lambda x: (-x.calls, x.fingerprint))
         calls = sum(x.calls for x in templates)
         found = [shapes[x.fingerprint] for x in templates if x.fingerprint in shapes]
-        facts = _read_facts(b, consumer, list(tables), found, calls, usage)
-        facts["templates"] = [x.fingerprint for x in templates]
+        facts = _read_facts(b, consumer, list(tables), found, calls, usage, [x.fingerprint for x in templates])
         facts["writes"] = sorted({w for x in templates for w in x.tables_written})
         providers = sorted({b.service(x) for x in tables} - {consumer})
         evidence = [f"{x.calls:,} calls: {_short(x.text)}" for x in templates[:5]]
@@ -271,11 +281,10 @@ def views(b: Boundaries, usage: Usage, workload: Workload | None, shapes: Mappin
         readers = [t for t in (workload.templates if workload else []) if key in t.tables_read]
         calls = sum(t.calls for t in readers)
         found = [shapes[t.fingerprint] for t in readers if t.fingerprint in shapes]
-        facts = _read_facts(b, consumer, shape.tables, [shape], calls, usage)
+        facts = _read_facts(b, consumer, shape.tables, [shape], calls, usage, [t.fingerprint for t in readers])
         facts["paged"] = bool(found) and all(s.paged for s in found)
         facts["filtered"] = bool(found) and all(s.filters for s in found)
         facts["key_lookup"] = False
-        facts["templates"] = [t.fingerprint for t in readers]
         evidence = [f"view {key} over {', '.join(shape.tables)}"]
         evidence += [f"{t.calls:,} calls: {_short(t.text)}" for t in sorted(readers, key=lambda x: -x.calls)[:5]]
         out.append(Dependency(
@@ -313,9 +322,9 @@ def writes(b: Boundaries, usage: Usage, workload: Workload | None) -> list[Depen
         return []
     written_by: Counter[str] = Counter()
     together: Counter[tuple[str, str]] = Counter()
-    groups: dict[tuple[str, tuple[str, ...]], list] = defaultdict(list)
+    groups: dict[tuple[str, tuple[str, ...]], list[Transaction]] = defaultdict(list)
     for x in workload.transactions:
-        services = sorted({b.service(t) for t in x.tables_written})
+        services: Sequence[str] = sorted({b.service(t) for t in x.tables_written})
         for s in services:
             written_by[s] += x.count
         for i, s in enumerate(services):
@@ -336,7 +345,10 @@ def writes(b: Boundaries, usage: Usage, workload: Workload | None) -> list[Depen
         count = sum(x.count for x in shapes)
         written = b.by_service({t for x in shapes for t in x.tables_written})
         read = b.by_service({t for x in shapes for t in x.tables_read})
-        saga, consumers, copies, copied = [], [], [], []
+        saga: list[str] = []
+        consumers: list[str] = []
+        copies: list[str] = []
+        copied: list[str] = []
         for s in services:
             if s == initiator:
                 continue
@@ -348,12 +360,12 @@ def writes(b: Boundaries, usage: Usage, workload: Workload | None) -> list[Depen
             else:
                 saga.append(s)
         roots = {s: _root(ts, b) for s, ts in written.items()}
-        jaccard = {}
+        jaccard: dict[str, float] = {}
         for s in saga:
             both = together[(initiator, s)]
             either = written_by[initiator] + written_by[s] - both
             jaccard[s] = round(both / either, 4) if either else 0.0
-        facts = {
+        facts: WriteFacts = {
             "initiator": initiator,
             "saga_participants": saga,
             "event_consumers": consumers,
@@ -399,9 +411,14 @@ def catalog(schema: Schema, decomposition: Decomposition, workload: Workload | N
     deps = [*foreign_keys(b, usage, workload), *reads(b, usage, workload, shapes), *views(b, usage, workload, shapes),
             *writes(b, usage, workload)]
     for d in deps:
-        decide = {"foreign_key": decide_foreign_key, "write_transaction": decide_write}.get(d.kind, decide_read)
-        d.mechanism, d.reason = decide(d.facts, rules)
+        if d.kind == "foreign_key":
+            d.mechanism, d.reason = decide_foreign_key(d.fk_facts, rules)
+        elif d.kind == "write_transaction":
+            d.mechanism, d.reason = decide_write(d.write_facts, rules)
+        else:
+            d.mechanism, d.reason = decide_read(d.read_facts, rules)
         if d.mechanism == "merge_services":
-            d.facts["merge_with"] = sorted(s for s, j in d.facts["jaccard"].items() if j >= rules.merge_share)
-    order = ["foreign_key", "read_join", "view", "write_transaction"]
+            facts = d.write_facts
+            facts["merge_with"] = sorted(s for s, j in facts["jaccard"].items() if j >= rules.merge_share)
+    order: list[DependencyKind] = ["foreign_key", "read_join", "view", "write_transaction"]
     return sorted(deps, key=lambda d: (order.index(d.kind), d.id))

@@ -95,6 +95,14 @@ def projections_frame(design: Design) -> pd.DataFrame:
     return frame
 
 
+def logic_frame(design: Design) -> pd.DataFrame:
+    """The work list of the legacy database's own logic: per trigger, routine and materialized view, the
+    services whose tables it touches, whether the migration recreates it (same dialect), and what to do."""
+    rows = [{"kind": i.kind, "name": i.name, "tables": ", ".join(i.tables), "services": ", ".join(i.services),
+             "recreated in": ", ".join(i.recreate_in), "to do": i.action} for i in design.logic]
+    return pd.DataFrame(rows, columns=["kind", "name", "tables", "services", "recreated in", "to do"])
+
+
 def saga_frame(saga: Saga) -> pd.DataFrame:
     """A saga's steps as a readable table: who does what, what undoes it, what it announces."""
     return pd.DataFrame([{"step": s.order, "service": s.service, "kind": s.kind, "action": s.action,

@@ -24,7 +24,7 @@ def edges(d: Dependency) -> list[tuple[str, str]]:
     if d.mechanism == "local_copy":
         return []
     if d.mechanism == "merge_services":  # only the services it should merge with; the rest is redesigned anyway
-        return [(d.consumer, p) for p in d.facts.get("merge_with", d.providers)]
+        return [(d.consumer, p) for p in d.write_facts.get("merge_with", d.providers)]
     if d.kind == "write_transaction" and d.mechanism == "domain_events":
         return [(p, d.consumer) for p in d.providers]
     return [(d.consumer, p) for p in d.providers]
@@ -37,7 +37,7 @@ def context_graph(design: Design, costs: Mapping[str, float] | None = None, lega
     Nodes carry ``kind``, ``tables`` and ``rows``; the legacy pseudo-service (tables no service
     owns) is included only when ``legacy`` is True.
     """
-    g = nx.DiGraph()
+    g: nx.DiGraph[str] = nx.DiGraph()
     for name, svc in design.services.items():
         g.add_node(name, kind=svc.kind, tables=len(svc.owned), rows=svc.rows or 0)
     for d in design.dependencies:

@@ -25,23 +25,32 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-MECHANISMS: dict[str, str] = {
+from workbench.design.model import ForeignKeyFacts, Mechanism, ReadFacts, WriteFacts
+
+MECHANISMS: dict[Mechanism, str] = {
     "reference_by_id": "keep the id column, drop the FK; the owner publishes lifecycle events the holder reacts to",
-    "command_side_replica": "the consumer keeps a read-only copy of the few columns its writes validate against, fed by events",
-    "replicated_reference_data": "small, rarely changing data copied read-only into each consumer's schema, fed by events",
+    "command_side_replica": "the consumer keeps a read-only copy of the few columns its writes validate against, "
+                            "fed by events",
+    "replicated_reference_data": "small, rarely changing data copied read-only into each consumer's schema, "
+                                 "fed by events",
     "api_composition": "the consumer calls the providers' APIs and joins the (small) results in memory",
-    "cqrs_projection": "a read model in the consumer's schema, joined in advance and kept current by the providers' events",
-    "saga_choreography": "local transactions chained by events through each service's outbox; compensations undo on failure",
-    "saga_orchestration": "an orchestrator in the initiating service drives the participants' local transactions by commands",
-    "domain_events": "the other service only records the fact: an event from the initiator's outbox, consumed idempotently",
+    "cqrs_projection": "a read model in the consumer's schema, joined in advance and kept current by the providers' "
+                       "events",
+    "saga_choreography": "local transactions chained by events through each service's outbox; compensations undo "
+                         "on failure",
+    "saga_orchestration": "an orchestrator in the initiating service drives the participants' local transactions "
+                          "by commands",
+    "domain_events": "the other service only records the fact: an event from the initiator's outbox, consumed "
+                     "idempotently",
     "local_copy": "a cross-cutting table written in place by everyone: each service gets its own copy of it",
     "merge_services": "written together in most transactions: the coupling is too strong to split; merge the services",
 }
 """Every mechanism the design can recommend, with what it means in one line."""
 
-STRENGTH: dict[str, int] = {m: i for i, m in enumerate(
-    ["local_copy", "replicated_reference_data", "reference_by_id", "domain_events", "api_composition",
-     "command_side_replica", "cqrs_projection", "saga_choreography", "saga_orchestration", "merge_services"])}
+_LIGHTEST_FIRST: list[Mechanism] = [
+    "local_copy", "replicated_reference_data", "reference_by_id", "domain_events", "api_composition",
+    "command_side_replica", "cqrs_projection", "saga_choreography", "saga_orchestration", "merge_services"]
+STRENGTH: dict[Mechanism, int] = {m: i for i, m in enumerate(_LIGHTEST_FIRST)}
 """Mechanisms from the lightest to the heaviest coupling they leave (for summaries and ordering)."""
 
 
@@ -93,14 +102,14 @@ class Rules:
         return cls(**values)
 
 
-Decision = tuple[str, str]
+Decision = tuple[Mechanism, str]
 
 
 def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
-def decide_foreign_key(facts: Mapping[str, Any], rules: Rules = Rules()) -> Decision:
+def decide_foreign_key(facts: ForeignKeyFacts, rules: Rules = Rules()) -> Decision:
     """A foreign key from the consumer's table to a provider's table.
 
     Facts used: ``referred_is_reference`` (the decomposition made it reference data),
@@ -142,7 +151,7 @@ def decide_foreign_key(facts: Mapping[str, Any], rules: Rules = Rules()) -> Deci
         "owner's lifecycle events (e.g. deleted)"
 
 
-def decide_read(facts: Mapping[str, Any], rules: Rules = Rules()) -> Decision:
+def decide_read(facts: ReadFacts, rules: Rules = Rules()) -> Decision:
     """A read (query or view) joining tables of several services.
 
     Facts used: ``reference_only`` (every provider table is reference data), ``providers``,
@@ -184,7 +193,7 @@ def decide_read(facts: Mapping[str, Any], rules: Rules = Rules()) -> Decision:
     return "api_composition", f"{how} with {n} provider(s){calls}: compose the providers' API results"
 
 
-def decide_write(facts: Mapping[str, Any], rules: Rules = Rules()) -> Decision:
+def decide_write(facts: WriteFacts, rules: Rules = Rules()) -> Decision:
     """One transaction shape writing tables of several services.
 
     Facts used: ``saga_participants`` (services with in-place writes besides the initiator),

@@ -10,21 +10,46 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal, TypedDict, cast, get_args
 
 from workbench import serde
 from workbench.assess.lint.finding import Finding
-from workbench.errors import NotFoundError
-from workbench.schema import Table
+from workbench.errors import ArtifactError, NotFoundError
+from workbench.schema import Table, UserType
 
 LEGACY = "(legacy)"
 """Pseudo-service name for tables the decomposition placed nowhere (unassigned or excluded)."""
 
-ROLES = ("owned", "copy", "replica", "command_replica", "projection_source", "projection", "outbox", "inbox")
+TableRole = Literal["owned", "copy", "replica", "command_replica", "projection_source", "projection", "outbox", "inbox"]
 """Why a table is in a service's schema: its own data, its own copy of a formerly shared
 cross-cutting table, a read-only copy fed by events (full for reference data, the few needed
 columns for a command-side replica, the columns a read model joins from another service's table),
 a CQRS read model, or the messaging tables every service gets."""
+
+ROLES: tuple[TableRole, ...] = get_args(TableRole)
+
+ServiceKind = Literal["domain", "reference", "platform", "pinned"]
+"""What the decomposition made a service: clustered domain tables, the reference-data service, the
+platform service of cross-cutting tables, or a service only the architect's pins created."""
+
+SERVICE_KINDS: tuple[ServiceKind, ...] = get_args(ServiceKind)
+
+DependencyKind = Literal["foreign_key", "read_join", "view", "write_transaction"]
+"""What crosses the boundary: a (declared or implied) reference, statements joining tables of
+several services, a view over them, or transactions writing several services."""
+
+Mechanism = Literal[
+    "reference_by_id", "command_side_replica", "replicated_reference_data", "api_composition", "cqrs_projection",
+    "saga_choreography", "saga_orchestration", "domain_events", "local_copy", "merge_services",
+]
+"""The consistency mechanisms (described in :data:`workbench.design.mechanisms.MECHANISMS`)."""
+
+
+def service_kind(kind: str, service: str) -> ServiceKind:
+    """A decomposition's service kind as the design knows it; :class:`ArtifactError` naming it otherwise."""
+    if kind not in SERVICE_KINDS:
+        raise ArtifactError(f"service {service!r} has an unknown kind {kind!r} (known: {', '.join(SERVICE_KINDS)})")
+    return kind
 
 
 @dataclass
@@ -41,14 +66,18 @@ class TargetTable:
         the source dialect's spelling (copied from the legacy schema).
     identity : the column the database generates (an integer surrogate key), or None.
     notes : what changed on the way (dropped FKs, approximated types, defaults not carried over).
+    inexact_types : columns whose type the targets can only approximate (the notes say how).
+    dropped_defaults : columns whose default is not carried over (not a constant).
     """
 
     table: Table
-    role: str = "owned"
+    role: TableRole = "owned"
     source: str | None = None
     neutral_types: bool = False
     identity: str | None = None
     notes: list[str] = field(default_factory=list)
+    inexact_types: list[str] = field(default_factory=list)
+    dropped_defaults: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -88,7 +117,7 @@ class ServiceDesign:
 
     name: str
     namespace: str
-    kind: str = "domain"
+    kind: ServiceKind = "domain"
     tables: list[TargetTable] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
     rows: int | None = None
@@ -111,6 +140,104 @@ class ServiceDesign:
         raise NotFoundError(f"table {name!r} not found in service {self.name!r}")
 
 
+class ForeignKeyFacts(TypedDict):
+    """The figures of a ``foreign_key`` dependency (:func:`workbench.design.mechanisms.decide_foreign_key`).
+
+    declared : False for a reference found by name and type only (no constraint in the legacy schema).
+    columns, referred_columns, name : the reference (``name``: the constraint's, None when undeclared).
+    referencing_rows, referred_rows : row counts (None where the source did not say).
+    referred_is_reference : the decomposition made the referred table reference data.
+    referred_write_share : share of all write calls writing the referred table (None without a workload).
+    lookups : transactions writing the referencing table that read the referred one.
+    lookup_share : their share of all write transactions (None without a workload).
+    join_calls : query calls joining the two tables.
+    """
+
+    declared: bool
+    columns: list[str]
+    referred_columns: list[str]
+    name: str | None
+    referencing_rows: int | None
+    referred_rows: int | None
+    referred_is_reference: bool
+    referred_write_share: float | None
+    lookups: int
+    lookup_share: float | None
+    join_calls: int
+
+
+class _ReadFacts(TypedDict):
+    providers: int
+    provider_tables: list[str]
+    reference_only: bool
+    call_share: float | None
+    cross_filter: bool
+    cross_sort: bool
+    aggregated: bool
+    paged: bool
+    key_lookup: bool
+    filtered: bool
+    rows_estimate: int | None
+    templates: list[str]
+
+
+# (optional keys through total=False: NotRequired inside postponed annotations is lost on Python 3.11)
+class ReadFacts(_ReadFacts, total=False):
+    """The figures of a ``read_join`` or ``view`` dependency (:func:`workbench.design.mechanisms.decide_read`).
+
+    providers : how many provider services it reads; provider_tables : their tables read.
+    reference_only : every provider table is reference data.
+    call_share : share of all read calls (None without a workload).
+    cross_filter, cross_sort : it filters / sorts or groups on provider columns.
+    aggregated, paged, key_lookup, filtered : how every statement reads (a view: its readers).
+    rows_estimate : the largest table's row count (None where unknown).
+    templates : fingerprints of the statements behind it.
+    writes : (``read_join`` only) tables those statements write.
+    """
+
+    writes: list[str]
+
+
+class _WriteFacts(TypedDict):
+    initiator: str
+    saga_participants: list[str]
+    event_consumers: list[str]
+    local_copies: list[str]
+    local_copy_tables: list[str]
+    count: int
+    share: float | None
+    jaccard: dict[str, float]
+    written: dict[str, list[str]]
+    read: dict[str, list[str]]
+    roots: dict[str, str]
+    write_kinds: dict[str, list[str]]
+
+
+class WriteFacts(_WriteFacts, total=False):
+    """The figures of a ``write_transaction`` dependency (:func:`workbench.design.mechanisms.decide_write`).
+
+    initiator : the service starting the transactions.
+    saga_participants : other services writing in place; event_consumers : those that only append.
+    local_copies, local_copy_tables : cross-cutting services (and their tables) written in place.
+    count, share : the transactions (summed counts) and their share of all write transactions.
+    jaccard : participant -> share of the transactions writing the initiator or it that write both.
+    written, read : service -> its tables written / read by these transactions.
+    roots : service -> the aggregate root among its tables written.
+    write_kinds : table -> statement kinds writing it (``insert``, ``update``, ...).
+    merge_with : (``merge_services`` only) the participants to merge with.
+    """
+
+    merge_with: list[str]
+
+
+Facts = ForeignKeyFacts | ReadFacts | WriteFacts
+
+FACTS: dict[DependencyKind, type[ForeignKeyFacts] | type[ReadFacts] | type[WriteFacts]] = {
+    "foreign_key": ForeignKeyFacts, "read_join": ReadFacts, "view": ReadFacts, "write_transaction": WriteFacts,
+}
+"""The facts each kind of dependency carries."""
+
+
 @dataclass
 class Dependency:
     """One dependency that crosses a service boundary, its evidence and the mechanism recommended.
@@ -125,26 +252,57 @@ class Dependency:
     calls : how often it happens in the workload (query calls, transactions); 0 without a workload.
     rows : table -> row count (estimate where the source gave one).
     evidence : what shows it, one line each (the FK, the statement templates, the transaction shapes).
-    facts : the figures the decision rule used, by name.
-    mechanism : one of :data:`workbench.design.mechanisms.MECHANISMS`.
+    facts : the figures the decision rule used, by name: the :data:`FACTS` of its kind (read them
+        through :attr:`fk_facts`, :attr:`read_facts` or :attr:`write_facts`).
+    mechanism : one of :data:`workbench.design.mechanisms.MECHANISMS` ("" until decided).
     reason : why, quoting the figures and the thresholds.
     """
 
     id: str
-    kind: str
+    kind: DependencyKind
     consumer: str
     providers: list[str]
     tables: dict[str, list[str]] = field(default_factory=dict)
     calls: int = 0
     rows: dict[str, int | None] = field(default_factory=dict)
     evidence: list[str] = field(default_factory=list)
-    facts: dict[str, Any] = field(default_factory=dict)
-    mechanism: str = ""
+    facts: Facts = field(default_factory=lambda: cast(Facts, {}))
+    mechanism: Literal[Mechanism, ""] = ""
     reason: str = ""
 
     @property
     def services(self) -> list[str]:
         return [self.consumer, *self.providers]
+
+    def _facts(self, *kinds: DependencyKind) -> Facts:
+        if self.kind not in kinds:
+            raise TypeError(f"dependency {self.id} is a {self.kind}, not a {' or '.join(kinds)}")
+        return self.facts
+
+    @property
+    def fk_facts(self) -> ForeignKeyFacts:
+        """The facts of a ``foreign_key`` dependency (TypeError for another kind: a bug, not bad input)."""
+        return cast(ForeignKeyFacts, self._facts("foreign_key"))
+
+    @property
+    def read_facts(self) -> ReadFacts:
+        """The facts of a ``read_join`` or ``view`` dependency."""
+        return cast(ReadFacts, self._facts("read_join", "view"))
+
+    @property
+    def write_facts(self) -> WriteFacts:
+        """The facts of a ``write_transaction`` dependency."""
+        return cast(WriteFacts, self._facts("write_transaction"))
+
+
+def _structure_dependency(data: Any, _: type) -> Dependency:
+    """A dependency with its facts checked against its kind's :data:`FACTS`."""
+    dependency = _plain_dependency(data, Dependency)
+    dependency.facts = serde.structure(dependency.facts, FACTS[dependency.kind])
+    return dependency
+
+
+_plain_dependency = serde.register_structure(Dependency, _structure_dependency, passthrough=["facts"])
 
 
 @dataclass
@@ -211,6 +369,9 @@ class Projection:
     events : event types (``service:type``) that keep it current.
     rows_estimate : about how many rows it holds.
     notes : what the fill leaves out (request-time filters, unresolvable joins).
+    source_query : for a read model of a materialized view that holds no rows in the legacy database
+        (created ``WITH NO DATA``, which a read-only session cannot refresh): the view's own query, which
+        the fill reads instead, in the legacy dialect; None otherwise.
     view_sql : a view's read model only: the view's defining SELECT (legacy dialect), from which a
         consumer recomputes the read model over its local tables.
     """
@@ -226,6 +387,7 @@ class Projection:
     events: list[str] = field(default_factory=list)
     rows_estimate: int | None = None
     notes: list[str] = field(default_factory=list)
+    source_query: str | None = None
     view_sql: str = ""
 
 
@@ -272,6 +434,38 @@ class Saga:
 
 
 @dataclass
+class LogicItem:
+    """Business logic the legacy database runs itself (a trigger, a stored routine, a materialized view),
+    assigned to the service(s) whose tables it touches, and what to do with it.
+
+    Attributes
+    ----------
+    kind : ``trigger``, ``function``, ``procedure`` or ``materialized view``.
+    name : its key in the legacy schema (a trigger: ``table.trigger``).
+    tables : the legacy tables it touches (a materialized view: reads).
+    services : the services owning those tables, sorted (``(legacy)`` for tables no service owns).
+    action : the work to do, one sentence.
+    recreate_in : services whose schema gets it from ``workbench migrate`` when the target has the
+        source's dialect (it touches only that service's tables, or none at all).
+    definition : its ``CREATE`` statement as the legacy database gives it.
+    function : for a trigger, the routine it runs (its key), where it runs one.
+    arguments : for a routine, its argument list (to name it in ``ALTER FUNCTION``).
+    table : for a trigger, the legacy table it fires on.
+    """
+
+    kind: str
+    name: str
+    tables: list[str] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)
+    action: str = ""
+    recreate_in: list[str] = field(default_factory=list)
+    definition: str = ""
+    function: str | None = None
+    arguments: str = ""
+    table: str | None = None
+
+
+@dataclass
 class Design:
     """The target design: the artifact ``design/design.json`` of the Design stage.
 
@@ -286,7 +480,12 @@ class Design:
     rules : the decision thresholds used (see :class:`workbench.design.mechanisms.Rules`).
     statements, transactions : totals of the workload used (0 without one).
     notes : design-wide remarks (approximated types, skipped objects).
+    types : the legacy enums and domains the services' columns use (created in each service's schema
+        when the target has the source's dialect; mapped to their base or a string elsewhere).
+    logic : the legacy triggers, routines and materialized views, each assigned and with its work to do.
     """
+
+    FORMAT: ClassVar[serde.Format] = serde.Format("design")
 
     source: str
     source_dialect: str
@@ -300,6 +499,8 @@ class Design:
     statements: int = 0
     transactions: int = 0
     notes: list[str] = field(default_factory=list)
+    types: list[UserType] = field(default_factory=list)
+    logic: list[LogicItem] = field(default_factory=list)
 
     def service(self, name: str) -> ServiceDesign:
         """The service called ``name``; :class:`NotFoundError` naming it otherwise."""

@@ -21,6 +21,7 @@ COLORS = {"reference_by_id": "#9e9e9e", "replicated_reference_data": "#c7c7c7", 
           "domain_events": "#7fb3d5", "api_composition": "#5dade2", "command_side_replica": "#f5b041",
           "cqrs_projection": "#e67e22", "saga_choreography": "#c0392b", "saga_orchestration": "#922b21",
           "merge_services": "#000000"}
+_STRENGTH: dict[str, int] = {str(m): s for m, s in STRENGTH.items()}
 KIND_COLORS = {"domain": "#d6eaf8", "reference": "#e8f8f5", "platform": "#fdebd0", "pinned": "#f4ecf7"}
 
 
@@ -30,7 +31,7 @@ def edge_label(mechanisms: dict[str, int], top: int = 2) -> str:
     >>> edge_label({"reference_by_id": 3, "cqrs_projection": 1, "api_composition": 2})
     'CQRS, API x2 +3'
     """
-    ordered = sorted(mechanisms, key=lambda m: (-STRENGTH.get(m, 0), m))
+    ordered = sorted(mechanisms, key=lambda m: (-_STRENGTH.get(m, 0), m))
     parts = [SHORT.get(m, m) + (f" x{mechanisms[m]}" if mechanisms[m] > 1 else "") for m in ordered[:top]]
     rest = sum(mechanisms[m] for m in ordered[top:])
     return ", ".join(parts) + (f" +{rest}" if rest else "")

@@ -20,10 +20,12 @@ import hashlib
 import re
 from collections import deque
 from collections.abc import Callable, Collection, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from workbench.db import sqlglot_dialect
 from workbench.design.fanout import ONE, grain, links, segments
 from workbench.design.model import JoinStep, Projection, ProjectionColumn
 from workbench.design.queries import Join, QueryShape, Resolver, view_outputs
@@ -182,7 +184,7 @@ def from_read(name: str, service: str, dependency: str, tables: Sequence[str], s
             notes.append(f"not reachable through declared foreign keys, left out: {', '.join(missing)}")
     pieces = segments(steps, schema, dropped, own)
     lost = {s.alias: n for s, n in zip(steps, dropped, strict=False)}
-    out = []
+    out: list[tuple[Projection, Table]] = []
     used: set[str] = set()
     for piece in pieces:
         leaf = next((s.name for s in piece.steps if s.alias == piece.leaf), None)
@@ -241,8 +243,8 @@ def _read_model(name: str, service: str, dependency: str, steps: list[JoinStep],
         if cols and cols[:3] not in indexes:
             indexes.append(cols[:3])
     link = links(steps, schema)
-    known = [resolver.tables[s.table].row_count for s in steps
-             if (s is steps[0] or link[s.alias].kind != ONE) and resolver.tables[s.table].row_count is not None]
+    known = [count for s in steps if (s is steps[0] or link[s.alias].kind != ONE)
+             and (count := resolver.tables[s.table].row_count) is not None]
     rows = max(known) if known else None  # one grain: about the rows of the table it ends on
     projection = Projection(name=name, service=service, dependency=dependency, driving=steps[0].table, joins=steps,
                             columns=columns, key=key, rows_estimate=rows, notes=notes)
@@ -282,6 +284,10 @@ def from_view(name: str, service: str, dependency: str, view: Table, shape: Quer
     projection = Projection(name=name, service=service, dependency=dependency, driving=view.key, joins=steps,
                             columns=columns, key=key, rows_estimate=rows, notes=notes,
                             view_sql=view_select(view.definition or "", schema.dialect))
+    if view.materialized and view.populated is False and view.definition:
+        projection.source_query = view.definition.strip().rstrip(";").strip()
+        notes.append("the materialized view holds no rows in the legacy database (created WITH NO DATA): the fill "
+                     "runs its query instead of reading it")
     projection.fill_sql = fill_sql(projection, schema.dialect)
     return projection, _table(name, columns, key, nullable, [])
 
@@ -315,7 +321,7 @@ def _extra_columns(sql: str) -> list[tuple[str, str]]:
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
-def _literal(text: str) -> sa.ColumnElement[object]:
+def _literal(text: str) -> sa.ColumnElement[Any]:
     upper = text.strip().upper()
     if upper == "TRUE":
         return sa.true()
@@ -334,9 +340,7 @@ def _extra(sql: str, dialect: str | None) -> sa.TextClause:
     """A join predicate kept as neutral SQL, spelled for ``dialect`` by sqlglot."""
     from sqlglot import transpile
 
-    from workbench.design.sqltypes import SQLGLOT_DIALECTS
-
-    return sa.text(transpile(sql, write=SQLGLOT_DIALECTS.get(dialect or "", dialect))[0] if dialect else sql)
+    return sa.text(transpile(sql, write=sqlglot_dialect(dialect))[0] if dialect else sql)
 
 
 def fill_select(projection: Projection, dialect: str | None = None) -> sa.Select[tuple[object, ...]]:
@@ -346,7 +350,7 @@ def fill_select(projection: Projection, dialect: str | None = None) -> sa.Select
     ``dialect`` spells the join predicates kept as SQL text (None: neutral SQL).
     """
     needed: dict[str, set[str]] = {s.alias: set() for s in projection.joins}
-    first_alias = {}
+    first_alias: dict[str, str] = {}
     for step in projection.joins:
         first_alias.setdefault(step.table, step.alias)
     for c in projection.columns:
@@ -361,10 +365,14 @@ def fill_select(projection: Projection, dialect: str | None = None) -> sa.Select
             for alias, col in _extra_columns(sql):
                 if alias in needed:
                     needed[alias].add(col)
-    tables = {
+    tables: dict[str, sa.FromClause] = {
         s.alias: sa.table(s.name, *(sa.column(c) for c in sorted(needed[s.alias])), schema=s.schema).alias(s.alias)
         for s in projection.joins
     }
+    if projection.source_query:  # a materialized view without rows: its query's rows, its columns in order
+        first = projection.joins[0]
+        tables[first.alias] = sa.text(projection.source_query).columns(
+            *(sa.column(c.column) for c in projection.columns if c.table == first.table)).subquery(first.alias)
 
     def ref(side: str) -> sa.ColumnElement[object]:
         alias, dot, col = side.partition(".")

@@ -18,7 +18,8 @@ from sqlglot import exp, parse_one
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import Scope, build_scope
 
-from workbench.design.sqltypes import SQLGLOT_DIALECTS
+from workbench.db import sqlglot_dialect
+from workbench.design.exprtypes import result_type
 from workbench.schema import Schema, Table
 
 
@@ -109,11 +110,12 @@ def parse_quietly(text: str, dialect: str | None) -> exp.Expression | None:
     level = logger.level
     logger.setLevel(logging.CRITICAL)  # unsupported syntax is expected in real logs: we just skip it
     try:
-        return parse_one(text, read=SQLGLOT_DIALECTS.get(dialect or "", dialect))
+        node = parse_one(text, read=sqlglot_dialect(dialect))
     except (SqlglotError, ValueError, RecursionError):
         return None
     finally:
         logger.setLevel(level)
+    return node if isinstance(node, exp.Expression) else None  # (every parsed tree is one)
 
 
 def _sources(scope: Scope, resolver: Resolver) -> dict[str, str]:
@@ -145,7 +147,7 @@ def _is_join_predicate(eq: exp.EQ) -> bool:
         (left.table or "") != (right.table or "") and bool(left.table) and bool(right.table)
 
 
-def conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
+def conjuncts(node: exp.Expr | None) -> list[exp.Expr]:
     """The AND-ed terms of a predicate, parentheses unwrapped (what a join or an index can use)."""
     if node is None:
         return []
@@ -156,7 +158,7 @@ def conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
     return [node]
 
 
-def _is_value(node: exp.Expression) -> bool:
+def _is_value(node: exp.Expr) -> bool:
     return isinstance(node, exp.Placeholder | exp.Literal | exp.Boolean | exp.Parameter) or \
         (isinstance(node, exp.Cast) and _is_value(node.this))
 
@@ -198,12 +200,13 @@ def _joins(select: exp.Select, aliases: dict[str, str], resolver: Resolver) -> l
         step = Join(resolver.key(join.this) or "", join.this.alias_or_name,
                     outer=(join.side or "").upper() in ("LEFT", "RIGHT", "FULL"))
         for cond in conjuncts(join.args.get("on")):
-            if isinstance(cond, exp.EQ) and all(isinstance(x, exp.Column) for x in (cond.left, cond.right)):
-                a = _column_table(cond.left, aliases, resolver)
-                b = _column_table(cond.right, aliases, resolver)
+            left, right = (cond.left, cond.right) if isinstance(cond, exp.EQ) else (None, None)
+            if isinstance(left, exp.Column) and isinstance(right, exp.Column):
+                a = _column_table(left, aliases, resolver)
+                b = _column_table(right, aliases, resolver)
                 if a and b:
-                    step.on.append((f"{cond.left.table or _alias_of(a[0], aliases)}.{a[1]}",
-                                    f"{cond.right.table or _alias_of(b[0], aliases)}.{b[1]}"))
+                    step.on.append((f"{left.table or _alias_of(a[0], aliases)}.{a[1]}",
+                                    f"{right.table or _alias_of(b[0], aliases)}.{b[1]}"))
                     continue
             elif isinstance(cond, exp.EQ) and isinstance(cond.left, exp.Column) and \
                     isinstance(cond.right, exp.Literal | exp.Boolean):
@@ -246,7 +249,7 @@ def analyze_query(
     >>> q.driving, q.filters, q.ordering, q.paged, q.key_lookup
     ('orders', {'customers': ['name']}, {'orders': ['id']}, True, False)
     """
-    ast = parse_quietly(text, dialect)
+    ast: exp.Expr | None = parse_quietly(text, dialect)
     if ast is None:
         return None
     if not isinstance(ast, exp.Query):
@@ -343,8 +346,9 @@ def view_outputs(definition: str, schema: Schema, dialect: str | None = None,
                  resolver: Resolver | None = None) -> tuple[list[Output], list[tuple[str, str]]]:
     """A view's output columns (with base column and type where sqlglot can tell) and its GROUP BY columns.
 
-    Types of computed columns (``COUNT(*)``, ``a - b``) come from sqlglot's type annotation, in
-    neutral SQL; ([], []) when the definition does not parse.
+    Types of computed columns (``COUNT(*)``, ``a - b``) come from sqlglot's type annotation, widened
+    where a result outgrows its inputs (:func:`workbench.design.exprtypes.result_type`), in neutral
+    SQL; ([], []) when the definition does not parse.
     """
     from sqlglot.optimizer.annotate_types import annotate_types
     from sqlglot.optimizer.qualify import qualify
@@ -354,7 +358,7 @@ def view_outputs(definition: str, schema: Schema, dialect: str | None = None,
     if select is None:
         return [], []
     resolver = resolver or Resolver(schema)
-    read = SQLGLOT_DIALECTS.get(dialect or "", dialect)
+    read = sqlglot_dialect(dialect)
     try:
         mapping = _type_mapping(schema)
         typed = annotate_types(qualify(select.copy(), schema=mapping, dialect=read, validate_qualify_columns=False),
@@ -369,12 +373,13 @@ def view_outputs(definition: str, schema: Schema, dialect: str | None = None,
         base = e.unalias()
         hit = _column_table(base, aliases, resolver) if isinstance(base, exp.Column) else None
         kind = None
-        if typed is not None and i < len(typed.expressions) and typed.expressions[i].type is not None:
-            dt = typed.expressions[i].type
-            kind = None if dt.this == exp.DataType.Type.UNKNOWN else dt.sql()
+        if typed is not None and i < len(typed.expressions):
+            dt = result_type(typed.expressions[i])  # aggregates and arithmetic widened: SUM(NUMERIC(5,2)) overflows it
+            kind = dt.sql() if dt is not None else None
         outputs.append(Output(name, hit[0] if hit else None, hit[1] if hit else None, kind))
     group = []
-    for g in (select.args.get("group").expressions if select.args.get("group") else []):
+    group_by = select.args.get("group")
+    for g in (group_by.expressions if group_by else []):
         if isinstance(g, exp.Column) and (hit := _column_table(g, aliases, resolver)):
             group.append(hit)
     return outputs, group

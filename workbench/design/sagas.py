@@ -56,7 +56,7 @@ def build_saga(dep: Dependency) -> Saga:
     Reads the dependency's facts: ``initiator``, ``saga_participants``, ``event_consumers``,
     ``written`` (service -> tables) and ``write_kinds`` (table -> statement kinds).
     """
-    facts = dep.facts
+    facts = dep.write_facts
     initiator: str = facts["initiator"]
     written: Mapping[str, list[str]] = facts["written"]
     kinds: Mapping[str, list[str]] = facts.get("write_kinds", {})

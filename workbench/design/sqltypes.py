@@ -18,9 +18,7 @@ import sqlalchemy as sa
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-SQLGLOT_DIALECTS: dict[str, str] = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite",
-                                    "mssql": "tsql", "oracle": "oracle"}  # fmt: skip
-"""SQLAlchemy backend names (as in ``schema.json``) -> sqlglot dialects."""
+from workbench.db import sqlglot_dialect
 
 T = exp.DataType.Type
 
@@ -51,7 +49,7 @@ Oracle microseconds, SQL Server's DATETIME2 100 ns (its old DATETIME about milli
 text whatever it holds. Targets keep at most microseconds."""
 
 
-def _fraction(kind: exp.DataType.Type, digits: int | None, dialect: str | None) -> int:
+def _fraction(kind: exp.DType, digits: int | None, dialect: str | None) -> int:
     if kind in _FRACTION:
         return _FRACTION[kind]
     if digits is None:
@@ -122,7 +120,7 @@ def parse_type(text: str, dialect: str | None = None) -> exp.DataType | None:
     if not text or not text.strip():
         return None
     try:
-        return exp.DataType.build(text.strip(), dialect=SQLGLOT_DIALECTS.get(dialect or "", dialect))
+        return exp.DataType.build(text.strip(), dialect=sqlglot_dialect(dialect))
     except (SqlglotError, ValueError):
         return None
 

@@ -26,6 +26,7 @@ from workbench.design.ddl import script
 from workbench.design.frames import (
     dependencies_frame,
     events_frame,
+    logic_frame,
     markdown,
     mechanism_summary,
     projections_frame,
@@ -74,6 +75,12 @@ def _readme(design: Design, dialects: list[str]) -> str:
               "events: [events.csv](events.csv); sagas: [sagas.md](sagas.md).", ""]
     if design.projections:
         lines += ["## Read models", "", markdown(projections_frame(design).drop(columns=["notes"])), ""]
+    if design.logic:
+        lines += ["## Work to do: logic inside the legacy database", "",
+                  f"Triggers, stored routines and materialized views, assigned to the services whose tables they "
+                  f"touch. On a {design.source_dialect} target, `workbench migrate` recreates those in the "
+                  "'recreated in' column; the rest is work for the teams.", "",
+                  markdown(logic_frame(design)), ""]
     if design.unplaced:
         lines += ["## Tables no service owns", "", ", ".join(design.unplaced), ""]
     if design.notes:
@@ -117,27 +124,23 @@ def write_design(design: Design, out: str | Path, dialects: Iterable[str] = ("po
     out.mkdir(parents=True, exist_ok=True)
     paths = {"design": serde.save(design, out / "design.json")}
     catalog = dependencies_frame(design)
-    catalog.to_csv(out / "catalog.csv", index=False)
-    paths["catalog"] = out / "catalog.csv"
-    (out / "catalog.md").write_text("# Cross-boundary dependencies\n\n" + markdown(catalog) + "\n", encoding="utf-8")
-    events_frame(design).to_csv(out / "events.csv", index=False)
-    paths["events"] = out / "events.csv"
-    (out / "sagas.md").write_text(_sagas(design), encoding="utf-8")
-    paths["sagas"] = out / "sagas.md"
+    paths["catalog"] = serde.save(catalog, out / "catalog.csv")
+    serde.write_text(out / "catalog.md", "# Cross-boundary dependencies\n\n" + markdown(catalog) + "\n")
+    paths["events"] = serde.save(events_frame(design), out / "events.csv")
+    paths["sagas"] = serde.write_text(out / "sagas.md", _sagas(design))
     jobs = [(dialect, svc) for dialect in names for svc in design.services.values()]
     for dialect, svc in tqdm(jobs, desc="DDL", unit=" script", disable=None, leave=False):
         folder = out / "ddl" / dialect
         folder.mkdir(parents=True, exist_ok=True)
-        (out / ddl_path(dialect, svc.namespace)).write_text(script(design, svc.name, dialect), encoding="utf-8")
+        serde.write_text(out / ddl_path(dialect, svc.namespace), script(design, svc.name, dialect))
         fill = _fill_script(design, dialect, svc.name)
         if fill:
-            (folder / f"fill_{svc.namespace}.sql").write_text(fill, encoding="utf-8")
+            serde.write_text(folder / f"fill_{svc.namespace}.sql", fill)
     if design.projections:
         (out / "projections").mkdir(exist_ok=True)
         for p in design.projections:
             ns = design.service(p.service).namespace
             header = f"-- {p.name} in {p.service} ({p.dependency}): initial fill, run on the legacy database\n"
-            (out / "projections" / f"{ns}.{p.name}.sql").write_text(header + p.fill_sql + ";\n", encoding="utf-8")
-    paths["readme"] = out / "README.md"
-    paths["readme"].write_text(_readme(design, names), encoding="utf-8")
+            serde.write_text(out / "projections" / f"{ns}.{p.name}.sql", header + p.fill_sql + ";\n")
+    paths["readme"] = serde.write_text(out / "README.md", _readme(design, names))
     return paths

@@ -135,6 +135,10 @@ def read_schema(
         tables = [finish(t, backend, default) for t in raw]
         if backend in _CASE_INSENSITIVE:
             _canonical_fk_targets(tables)
+        storage, logic = getattr(module, "storage", None), getattr(module, "logic", None)
+        if storage is not None:  # partitions folded into their table, materialized views marked
+            tables = storage(conn, tables, chosen, default)
+        types, routines, triggers = logic(conn, tables, chosen, default) if logic is not None else ([], [], [])
         bar.update()
         bar.set_postfix_str("statistics")
         if module is not None:
@@ -147,4 +151,5 @@ def read_schema(
     finally:
         bar.close()
     tables.sort(key=lambda t: t.key)
-    return Schema(dialect=backend, database=database, default_schema=default, schemas=chosen, tables=tables)
+    return Schema(dialect=backend, database=database, default_schema=default, schemas=chosen, tables=tables,
+                  types=types, routines=routines, triggers=triggers)

@@ -7,6 +7,7 @@ the fast paths and SQLAlchemy's Inspector path give the same model for the same 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TypeAlias
 
@@ -118,9 +119,53 @@ def _nulls_last(name: str | None) -> tuple[bool, str]:
     return (name is None, name or "")
 
 
+def unwrap(expression: str) -> str:
+    """A generated column's expression without the one pair of parentheses some catalogs wrap it in.
+
+    >>> unwrap("(concat(a, b))"), unwrap("(a) + (b)"), unwrap("upper((title)::text)")
+    ('concat(a, b)', '(a) + (b)', 'upper((title)::text)')
+    """
+    text = expression.strip()
+    if not (text.startswith("(") and text.endswith(")")):
+        return text
+    depth = 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and i < len(text) - 1:
+            return text  # the first parenthesis closes before the end: not one wrapping pair
+    return text[1:-1].strip()
+
+
+def tables_named(text: str, tables: Iterable[Table]) -> list[str]:
+    """Keys of the tables whose names appear as words in ``text`` (a routine's or trigger's body).
+
+    A body is not parsed (PL/pgSQL, MariaDB's procedural SQL): every word that is a table's name
+    counts, qualified or not, so what a routine touches is over- rather than under-estimated.
+    Where two schemas hold a table of that name, a schema named in the text picks; else both count.
+
+    >>> from workbench.schema import Table
+    >>> tables_named("UPDATE rental SET x = 1 WHERE id IN (SELECT id FROM sales.Orders)",
+    ...              [Table("rental"), Table("orders", "sales"), Table("orders"), Table("film")])
+    ['rental', 'sales.orders']
+    """
+    words = {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_$]*", text)}
+    by_name: dict[str, list[Table]] = {}
+    for t in tables:
+        by_name.setdefault(t.name.lower(), []).append(t)
+    found: set[str] = set()
+    for name in words & set(by_name):
+        candidates = by_name[name]
+        named = [t for t in candidates if t.schema and t.schema.lower() in words]
+        found.update(t.key for t in (named or candidates))
+    return sorted(found)
+
+
 def finish(table: Table, backend: str, default: str | None) -> Table:
     """Put a table in canonical form, in place: defaults unnamed, referential actions normalised, lists sorted."""
     table.schema = schema_or_none(table.schema, default)
+    for column in table.columns:
+        if column.computed is not None:
+            column.computed.expression = unwrap(column.computed.expression)
     for fk in table.foreign_keys:
         fk.referred_schema = schema_or_none(fk.referred_schema, default)
         fk.on_delete = fk_action(backend, fk.on_delete)

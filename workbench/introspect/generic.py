@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.engine.reflection import Inspector, ObjectKind
 
 from workbench.introspect.common import ColumnKey, RawTypes, is_system_schema, render_type, schema_or_none
-from workbench.schema import Column, ForeignKey, Index, Table, UniqueConstraint
+from workbench.schema import Column, Computed, ForeignKey, Index, Table, UniqueConstraint
 
 
 def list_schemas(conn: Connection, backend: str) -> list[str]:
@@ -49,6 +49,23 @@ def _index_columns(ix: Mapping[str, Any]) -> list[str]:
     names = list(ix.get("column_names") or [])
     expressions = list(ix.get("expressions") or [])
     return [name if name is not None else str(expressions[i]) for i, name in enumerate(names)] or expressions
+
+
+def _index_method(ix: Mapping[str, Any]) -> str | None:
+    """An index's access method when not the default B-tree (PostgreSQL ``USING``, MySQL ``FULLTEXT``)."""
+    options = ix.get("dialect_options") or {}
+    method = options.get("postgresql_using") or options.get("mysql_prefix")
+    return str(method) if method and str(method).lower() != "btree" else None
+
+
+def _identity(column: Mapping[str, Any], dialect: Dialect) -> str | None:
+    """How the database numbers a reflected column: an identity's kind, MySQL's ``auto_increment``."""
+    identity = column.get("identity")
+    if identity:
+        return "always" if identity.get("always") else "by default"
+    if dialect.name in ("mysql", "mariadb") and column.get("autoincrement") is True:
+        return "auto_increment"
+    return None
 
 
 class _TypeRenderer:
@@ -120,19 +137,23 @@ def read(
                         raw = raw if raw is not None else raw_types()
                         type_text = raw.get((arg, tname, c["name"]), "")
                     default_value = c.get("default")
+                    computed = c.get("computed")
                     cols.append(
                         Column(
                             name=c["name"],
                             type=type_text,
                             nullable=bool(c.get("nullable", True)),
-                            default=None if default_value is None else str(default_value),
+                            default=None if default_value is None or computed else str(default_value),
                             comment=c.get("comment") or None,
+                            computed=Computed(str(computed["sqltext"]), bool(computed.get("persisted")))
+                            if computed else None,
+                            identity=_identity(c, dialect),
                         )
                     )
                 uq = [UniqueConstraint(u.get("name"), list(u["column_names"])) for u in uniques.get(key, [])]
                 backing = {u.get("duplicates_index") for u in uniques.get(key, [])} - {None}
                 ix = [
-                    Index(i.get("name"), _index_columns(i), bool(i.get("unique")))
+                    Index(i.get("name"), _index_columns(i), bool(i.get("unique")), _index_method(i))
                     for i in indexes.get(key, [])
                     if not i.get("duplicates_constraint") and i.get("name") not in backing
                 ]

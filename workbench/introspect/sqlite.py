@@ -21,8 +21,8 @@ import sqlglot
 import sqlglot.expressions as exp
 from sqlalchemy.engine import Connection, Dialect
 
-from workbench.introspect.common import ColumnKey, render_type
-from workbench.schema import Column, ForeignKey, Index, Table, UniqueConstraint
+from workbench.introspect.common import ColumnKey, render_type, tables_named, unwrap
+from workbench.schema import Column, Computed, ForeignKey, Index, Routine, Table, Trigger, UniqueConstraint, UserType
 
 _USER = "m.name NOT LIKE 'sqlite~_%' ESCAPE '~'"
 _OBJECTS = sa.text(
@@ -63,7 +63,7 @@ def list_schemas(conn: Connection) -> list[str]:
 def _column_type(dialect: Dialect, name: str, declared: str, hidden: int) -> sa.types.TypeEngine:
     # The very helper SQLite's Inspector.get_columns uses (affinity rules, GENERATED ALWAYS
     # stripped from computed columns), so both paths render the same type.
-    info: dict[str, Any] = dialect._get_column_info(  # type: ignore[attr-defined]
+    info: dict[str, Any] = dialect._get_column_info(  # type: ignore[attr-defined]  # SQLiteDialect's, private
         name, declared.upper(), True, None, 0, bool(hidden), hidden == 3, None
     )
     return info["type"]
@@ -84,7 +84,7 @@ def _column_rows(conn: Connection, views: list[str] | None) -> list[Any]:
         return list(conn.execute(_COLUMNS).all())
     except sa.exc.OperationalError:
         pass
-    rows = list(conn.execute(_TABLE_COLUMNS).all())
+    rows: list[tuple[Any, ...]] = [tuple(r) for r in conn.execute(_TABLE_COLUMNS).all()]
     if views is None:
         views = list(conn.execute(_VIEWS).scalars())
     for view in views:
@@ -174,6 +174,24 @@ def _expression_columns(conn: Connection, names: list[str]) -> dict[str, list[st
     return out
 
 
+def _generated(sql: str) -> dict[str, str]:
+    """Generated columns' expressions in a ``CREATE TABLE`` text, by lower-cased column name.
+
+    >>> _generated("CREATE TABLE t (a INT, b INT GENERATED ALWAYS AS (a * 2) VIRTUAL, c TEXT AS (length('x,y')))")
+    {'b': 'a * 2', 'c': "LENGTH('x,y')"}
+    """
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except (sqlglot.errors.SqlglotError, ValueError):
+        return {}
+    out = {}
+    for column in tree.find_all(exp.ColumnDef):
+        for constraint in column.constraints:
+            if isinstance(constraint.kind, exp.ComputedColumnConstraint):
+                out[column.name.lower()] = unwrap(constraint.kind.this.sql("sqlite"))
+    return out
+
+
 def read(conn: Connection, schemas: list[str], default: str | None) -> list[Table]:
     """Tables and views of the ``main`` database in four catalog queries."""
     dialect = conn.dialect
@@ -186,6 +204,7 @@ def read(conn: Connection, schemas: list[str], default: str | None) -> list[Tabl
             tables[name].definition = sql
 
     pk_parts: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    generated: dict[str, dict[str, str]] = {}
     types: dict[tuple[str, int], str] = {}  # catalogs repeat a few declared types thousands of times
     views = [name for name, t in tables.items() if t.kind == "view"]
     for tname, cname, declared, notnull, dflt, pk, hidden in _column_rows(conn, views):
@@ -196,12 +215,18 @@ def read(conn: Connection, schemas: list[str], default: str | None) -> list[Tabl
             rendered = types[(declared, hidden)] = render_type(
                 _column_type(dialect, cname, declared or "", hidden), dialect, declared or ""
             )
+        computed = None
+        if hidden in (2, 3):  # generated: its expression lives only in the CREATE TABLE text
+            if tname not in generated:
+                generated[tname] = _generated(sqls.get(tname, ""))
+            computed = Computed(generated[tname].get(cname.lower(), ""), hidden == 3)
         tables[tname].columns.append(
             Column(
                 name=cname,
                 type=rendered,
                 nullable=not notnull,
                 default=None if dflt is None else str(dflt),
+                computed=computed,
             )
         )
         if pk:
@@ -245,12 +270,12 @@ def read(conn: Connection, schemas: list[str], default: str | None) -> list[Tabl
         if origin == "u":
             uq_names = named.get(tname, ({}, {}))[1]
             table.unique_constraints.append(
-                UniqueConstraint(uq_names.get(tuple(n.lower() for n in names)), [str(n) for n in names])
+                UniqueConstraint(uq_names.get(tuple(str(n).lower() for n in names)), [str(n) for n in names])
             )
         else:
             exprs = expressions.get(iname)
             if exprs is not None and len(exprs) == len(names):
-                names = [n if cid >= 0 else exprs[i] for i, ((cid, _), n) in enumerate(zip(cols, names))]
+                names = [n if cid >= 0 else exprs[i] for i, ((cid, _), n) in enumerate(zip(cols, names, strict=False))]
             table.indexes.append(Index(iname, [str(n) for n in names], unique))
     return list(tables.values())
 
@@ -262,7 +287,7 @@ def stats(conn: Connection, tables: list[Table], default: str | None) -> None:
     except sa.exc.OperationalError:  # SQLite built without SQLITE_ENABLE_DBSTAT_VTAB
         btrees = []
     # Joined here, not in SQL: SQLite joins dbstat to sqlite_master by nested scans (quadratic).
-    owner = dict(conn.execute(_OWNERS).all()) if btrees else {}
+    owner: dict[str, str] = dict(conn.execute(_OWNERS).tuples().all()) if btrees else {}
     sizes: dict[str, int] = defaultdict(int)
     for name, size in btrees:
         if name in owner:
@@ -270,3 +295,21 @@ def stats(conn: Connection, tables: list[Table], default: str | None) -> None:
     for table in tables:
         table.size_bytes = sizes.get(table.name) if table.kind == "table" else None
 
+
+_TRIGGERS = sa.text(f"SELECT m.name, m.tbl_name, m.sql FROM main.sqlite_master m WHERE m.type = 'trigger' AND {_USER}")
+_TRIGGER_HEAD = re.compile(r"\bTRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:\"[^\"]*\"|\S+)\s+(BEFORE|AFTER|INSTEAD\s+OF)?\s*"
+                           r"(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+
+
+def logic(conn: Connection, tables: list[Table], schemas: list[str], default: str | None
+          ) -> tuple[list[UserType], list[Routine], list[Trigger]]:
+    """Triggers (SQLite has no stored routines and no named types)."""
+    base_tables = [t for t in tables if t.kind == "table"]
+    triggers = []
+    for name, table, sql in conn.execute(_TRIGGERS).all():
+        head = _TRIGGER_HEAD.search(sql or "")
+        timing = " ".join((head.group(1) or "BEFORE").upper().split()) if head else "BEFORE"
+        events = [head.group(2).upper()] if head else []
+        triggers.append(Trigger(name, table, timing, events, None, sql or "",
+                                sorted({table, *tables_named(sql or "", base_tables)})))
+    return [], [], triggers

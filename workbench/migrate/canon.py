@@ -398,7 +398,7 @@ def supports(dialect: str, kinds: Sequence[Kind]) -> bool:
     """Whether ``dialect`` can hash rows of these kinds in SQL."""
     if dialect == "sqlite":
         return len(kinds) <= MAX_SQLITE_ARGS
-    probe = sa.literal_column("x")
+    probe: Expr = sa.literal_column("x")
     return dialect in ("postgresql", "mysql") and all(canon_sql(dialect, k, probe) is not None for k in kinds)
 
 
@@ -408,7 +408,8 @@ def row_hash_sql(dialect: str, kinds: Sequence[Kind], cols: Sequence[Expr]) -> E
         spec = ",".join(k.code for k in kinds)
         return sa.func.wb_rowhash(spec, *cols, type_=sa.BigInteger())
     if dialect == "postgresql":
-        sep, null = sa.func.chr(31), sa.func.chr(30)
+        sep: Expr = sa.func.chr(31)
+        null: Expr = sa.func.chr(30)
         parts: list[Expr] = []
         for i, (k, c) in enumerate(zip(kinds, cols, strict=True)):
             if i:

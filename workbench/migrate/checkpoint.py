@@ -15,6 +15,7 @@ import base64
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -59,7 +60,7 @@ def _encode(value: Any) -> Any:
     return str(value)
 
 
-_DECODERS = {
+_DECODERS: dict[str, Callable[[Any], Any]] = {
     "$decimal": Decimal, "$datetime": dt.datetime.fromisoformat, "$date": dt.date.fromisoformat,
     "$time": dt.time.fromisoformat, "$timedelta": lambda s: dt.timedelta(seconds=s), "$uuid": uuid.UUID,
     "$bytes": lambda s: base64.b64decode(s),

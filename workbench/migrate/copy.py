@@ -154,7 +154,7 @@ def write(conn: sa.Connection, dialect: str, name: str, schema: str | None, colu
             for row in rows:
                 copy.write_row(row)
     else:
-        conn.exec_driver_sql(insert_sql(conn, name, schema, columns), rows)  # type: ignore[arg-type]
+        conn.exec_driver_sql(insert_sql(conn, name, schema, columns), rows)
 
 
 class UnitStopped(Exception):

@@ -27,7 +27,7 @@ from sqlalchemy.schema import (
 
 from workbench.design import ddl
 from workbench.design.model import Design
-from workbench.design.schemas import service_metadata
+from workbench.design.schemas import postlude, prelude, service_metadata
 from workbench.errors import TargetError
 from workbench.migrate import checkpoint
 from workbench.migrate.target import Target
@@ -43,7 +43,7 @@ def table_statements(design: Design, service: str, dialect: str) -> list[str]:
         ]
     d = ddl.dialect_of(dialect)
     metadata = service_metadata(design, service, dialect)
-    out: list[str] = []
+    out: list[str] = prelude(design, service, dialect)
     for table, _fkcs in sort_tables_and_constraints(list(metadata.tables.values())):
         if table is None:
             continue
@@ -52,7 +52,7 @@ def table_statements(design: Design, service: str, dialect: str) -> list[str]:
         if table.comment:
             out.append(str(SetTableComment(table).compile(dialect=d)))
         out += [str(SetColumnComment(c).compile(dialect=d)) for c in table.columns if c.comment]
-    return out
+    return out + postlude(design, service, dialect)
 
 
 def foreign_keys(design: Design, service: str, dialect: str) -> list[sa.ForeignKeyConstraint]:

@@ -7,10 +7,16 @@ Per service, in order, each step checkpointed on the target (see :mod:`~workbenc
    (:mod:`~workbench.migrate.copy`);
 3. ``fk`` -- every foreign key inside the service is checked on the copied rows (legacy rows that
    break one stop the service, naming the first); PostgreSQL then declares them;
-4. ``identity`` -- PostgreSQL identity sequences restarted above the largest copied id (MariaDB
-   and SQLite do this on their own);
-5. ``alembic`` -- the service's Alembic environment written under the design folder and stamped
+4. ``identity`` -- PostgreSQL identity sequences, and the sequences of kept ``nextval`` defaults,
+   restarted above the largest copied value (MariaDB and SQLite do this on their own);
+5. ``logic`` -- on a target of the source's dialect, the legacy triggers and routines that move with
+   the service recreated in its schema, after the copy so that none fires on it
+   (:mod:`~workbench.migrate.logic`);
+6. ``alembic`` -- the service's Alembic environment written under the design folder and stamped
    with its baseline (:mod:`~workbench.migrate.versions`).
+
+A legacy object that cannot be read (a materialized view never populated, a table the login may
+not read) fails its table with the object and the legacy database named, and the run goes on.
 
 Rerunning after a crash, a kill or a fix continues where the checkpoints say; a finished migration
 reruns as a no-op. The legacy database is only ever read, through a read-only session.
@@ -21,19 +27,26 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
-from workbench.db import friendly_errors, mask_url, source_engine
+from workbench import serde
+from workbench.db import friendly_errors, mask_url, scrub, source_engine
 from workbench.design.model import Design, load_design
-from workbench.errors import MigrationError
-from workbench.migrate import checkpoint, create, versions
+from workbench.design.schemas import sequence_columns
+from workbench.errors import MigrationError, WorkbenchError
+from workbench.migrate import checkpoint, create, logic, versions
 from workbench.migrate.copy import UnitStopped, copy_unit, step_name
 from workbench.migrate.integrity import describe, orphans
 from workbench.migrate.target import Target
 from workbench.migrate.units import units
 
-POST_STEPS = ("fk", "identity", "alembic")
+POST_STEPS = ("fk", "identity", "logic", "alembic")
+
+
+class SourceReadError(MigrationError):
+    """The legacy database refused a read (raised in place of the driver's error, which would name no side)."""
 
 
 @dataclass
@@ -72,6 +85,8 @@ class ServiceResult:
 @dataclass
 class MigrationResult:
     """What ``workbench migrate`` did (no timings: the artifact stays reproducible)."""
+
+    FORMAT: ClassVar[serde.Format] = serde.Format("migration")
 
     source: str
     target: str
@@ -127,16 +142,23 @@ def _identity_step(target: Target, design: Design, service: str, engine: sa.Engi
     with engine.begin() as conn:
         if target.dialect == "postgresql":
             prep = conn.dialect.identifier_preparer
-            for tt in design.service(service).tables:
-                if not tt.identity:
-                    continue
-                table = f"{prep.quote_schema(schema or '')}.{prep.quote(tt.table.name)}"
-                column = prep.quote(tt.identity)
+            numbered = [(tt.table.name, tt.identity) for tt in design.service(service).tables if tt.identity]
+            numbered += [(t, c) for _, t, c in sequence_columns(design, service, target.dialect)]
+            for name, column_name in numbered:
+                table = f"{prep.quote_schema(schema or '')}.{prep.quote(name)}"
+                column = prep.quote(column_name)
                 conn.execute(sa.text(
                     f"SELECT setval(pg_get_serial_sequence(:table, :column), "
                     f"COALESCE((SELECT max({column}) FROM {table}), 0) + 1, false)"),
-                    {"table": table, "column": tt.identity})
+                    {"table": table, "column": column_name})
         checkpoint.finish(conn, schema, "identity")
+
+
+def _logic_step(target: Target, design: Design, service: str, engine: sa.Engine) -> list[str]:
+    with engine.begin() as conn:
+        created = logic.recreate(conn, design, service, target.dialect)
+        checkpoint.finish(conn, target.schema(design, service), "logic")
+    return created
 
 
 def _alembic_step(target: Target, design: Design, service: str, engine: sa.Engine, design_dir: Path) -> None:
@@ -157,7 +179,7 @@ def _migrate_service(source: sa.Engine, target: Target, design: Design, service:
     with engine.connect() as conn:
         state = checkpoint.read(conn, schema)
     failed = False
-    for unit in units(design, service):
+    for unit in units(design, service, target.dialect):
         row = TableResult(service, unit.table, unit.role, unit.origin)
         result.tables.append(row)
         try:
@@ -165,6 +187,11 @@ def _migrate_service(source: sa.Engine, target: Target, design: Design, service:
                                 state.get(step_name(unit), checkpoint.StepState()))
         except UnitStopped as exc:
             row.status, row.message, failed = "failed", exc.detail, True
+            continue
+        except SourceReadError as exc:
+            what = f"the legacy table {unit.origin}" if unit.projection is None else \
+                f"the legacy rows of the read model ({unit.origin})"
+            row.status, row.message, failed = "failed", f"cannot read {what} in {result.source}: {exc}", True
             continue
         row.rows, row.copied, row.chunks, row.resumed = outcome.rows, outcome.copied, outcome.chunks, outcome.resumed
         row.status = "done" if outcome.already_done else "copied"
@@ -185,12 +212,39 @@ def _migrate_service(source: sa.Engine, target: Target, design: Design, service:
                 return
         elif step == "identity":
             _identity_step(target, design, service, engine)
+        elif step == "logic":
+            try:
+                _logic_step(target, design, service, engine)
+            except MigrationError as exc:
+                record.status, record.message = "failed", str(exc)
+                return
         elif step == "alembic":
             if design_dir is None:
                 continue
             _alembic_step(target, design, service, engine, design_dir)
         record.steps.append(step)
     record.status = "complete"
+
+
+def _arrays_as_text(dbapi_connection: Any, _record: Any) -> None:
+    """PostgreSQL to PostgreSQL: arrays read as PostgreSQL prints them (``{a,"b c"}``), which COPY takes
+    back as they are; as Python lists they would be written as JSON, which an array column refuses."""
+    from psycopg.postgres import types
+    from psycopg.types.string import TextLoader
+
+    for info in types:
+        if info.array_oid:
+            dbapi_connection.adapters.register_loader(info.array_oid, TextLoader)
+
+
+def _source_error(context: sa.engine.ExceptionContext) -> None:
+    """A statement the legacy database refused becomes :class:`SourceReadError` (lost connections and failed
+    logins stay as they are: :func:`~workbench.db.friendly_errors` names them)."""
+    if context.is_disconnect or context.statement is None or context.connection is None:
+        return
+    original = context.original_exception
+    lines = [line.strip() for line in str(original).strip().splitlines() if line.strip()]
+    raise SourceReadError(scrub(lines[0] if lines else type(original).__name__))
 
 
 def migrate(source: str, target: str | Path, design: Design | str | Path, *, services: Iterable[str] | None = None,
@@ -222,13 +276,16 @@ def migrate(source: str, target: str | Path, design: Design | str | Path, *, ser
         design_dir = design_dir or (folder if folder.is_dir() else folder.parent)
         design = load_design(folder)
     if chunk_size < 1:
-        raise MigrationError(f"chunk size must be positive, got {chunk_size}")
+        raise WorkbenchError(f"chunk size must be positive, got {chunk_size}")
     names = sorted(services) if services is not None else sorted(design.services)
     for name in names:
         design.service(name)
     where = Target.parse(target)
     result = MigrationResult(mask_url(source), where.display, where.dialect)
     engine = source_engine(source, poolclass=sa.pool.NullPool)
+    sa.event.listen(engine, "handle_error", _source_error)
+    if engine.dialect.name == "postgresql" and where.dialect == "postgresql":
+        sa.event.listen(engine, "connect", _arrays_as_text)
     env_dir = Path(design_dir) if (alembic and design_dir is not None) else None
     try:
         with friendly_errors(source), engine.connect():
@@ -241,7 +298,5 @@ def migrate(source: str, target: str | Path, design: Design | str | Path, *, ser
         where.dispose()
     failures = result.failures()
     if failures:
-        error = MigrationError(f"{len(failures)} problem(s), first: {failures[0]}")
-        error.result = result  # type: ignore[attr-defined]
-        raise error
+        raise MigrationError(f"{len(failures)} problem(s), first: {failures[0]}", result)
     return result

@@ -9,7 +9,9 @@ a previous run left. The results are written as ``out_dir/migration.json`` and `
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import os
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -63,8 +65,21 @@ def fresh_default_target(out_dir: str | Path, d: Design) -> Path:
     if folder.exists() and (not marker.exists() or marker.read_text().strip() != digest):
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    marker.write_text(digest + "\n", encoding="utf-8")
+    serde.write_text(marker, digest + "\n")
     return folder
+
+
+def seen_from(text: str, folder: str | Path) -> str:
+    """A path inside the report ``folder`` written relative to it (the folder can be moved or mailed);
+    anything else (a server URL, a path elsewhere) as it is.
+
+    >>> seen_from("/r/acme/migration/target/crm.sqlite", "/r/acme"), seen_from("postgresql://h/db crm", "/r/acme")
+    ('migration/target/crm.sqlite', 'postgresql://h/db crm')
+    """
+    base = os.path.abspath(folder)
+    if os.path.isabs(text) and os.path.commonpath([base, os.path.abspath(text)]) == base:
+        return os.path.relpath(text, base)
+    return text
 
 
 def _migrate(db_url: str, where: str, d: Design, names: list[str] | None, chunk_size: int, folder: Path | None,
@@ -74,7 +89,9 @@ def _migrate(db_url: str, where: str, d: Design, names: list[str] | None, chunk_
         return migrate(db_url, where, d, services=names, chunk_size=chunk_size, design_dir=folder,
                        alembic=folder is not None, progress=progress)
     except MigrationError as exc:
-        return exc.result  # type: ignore[attr-defined,no-any-return]
+        if exc.result is None:
+            raise
+        return exc.result
 
 
 def run(db_url: str, out_dir: str | Path, *, target: str | None = None, design_dir: str | Path | None = None,
@@ -87,8 +104,12 @@ def run(db_url: str, out_dir: str | Path, *, target: str | None = None, design_d
     migration = _migrate(db_url, where, d, names, chunk_size, folder, progress)
     report = verify(db_url, where, d, services=names, progress=progress)
     out = Path(out_dir)
-    serde.save(migration, out / "migration.json")
-    serde.save(report, out / "verify.json")
+    saved_migration, saved_report = copy.deepcopy(migration), copy.deepcopy(report)
+    saved_migration.target = saved_report.target = seen_from(migration.target, out)
+    for s in saved_migration.services:
+        s.where = seen_from(s.where, out)
+    serde.save(saved_migration, out / "migration.json")
+    serde.save(saved_report, out / "verify.json")
     complete = [s.service for s in migration.services if s.status == "complete"]
     again = _migrate(db_url, where, d, complete, chunk_size, None, False) if complete else None
     parsed = Target.parse(where)

@@ -69,12 +69,15 @@ class Target:
     def parse(cls, spec: str | Path) -> Target:
         """A target from a server URL, a folder, or ``sqlite:///folder``.
 
+        A relative folder is made absolute here, so artifacts naming it (``migration.json``,
+        ``verify.json``) mean the same folder wherever they are read from.
+
         >>> Target.parse("/tmp/services").dialect, Target.parse("sqlite:////tmp/services").folder
         ('sqlite', PosixPath('/tmp/services'))
         """
         text = str(spec).strip()
         if "://" not in text:
-            return cls(text, "sqlite", Path(text))
+            return cls(text, "sqlite", Path(text).resolve())
         try:
             url = make_url(text) if "${" not in text else resolve_url(text)
         except ArgumentError:
@@ -87,7 +90,7 @@ class Target:
             path = Path(url.database)
             if path.suffix in (".db", ".sqlite", ".sqlite3") and not path.is_dir():
                 raise BadURLError(f"a SQLite target is a folder (one file per service), not a file: {path}")
-            return cls(text, "sqlite", path)
+            return cls(text, "sqlite", path.resolve())
         if family not in DIALECTS:
             raise BadURLError(f"cannot migrate into {family} ({mask_url(text)}): targets are {', '.join(DIALECTS)}")
         return cls(text, family)

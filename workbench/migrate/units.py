@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from workbench.design.model import Design, Projection, ServiceDesign, TargetTable
 from workbench.design.projections import fill_select
+from workbench.design.schemas import same_dialect
 from workbench.design.sqltypes import to_sqlalchemy
 from workbench.migrate.canon import Kind, kind_of
 
@@ -49,6 +50,8 @@ class Unit:
     source_schema, source_name : the legacy table (None for projections).
     projection : the read model's design (projections only).
     rows_hint : rows expected (the design's figure; None when unknown), for progress bars.
+    only : read the legacy table's own rows, without those of the tables inheriting from it
+        (PostgreSQL ``INHERITS``: they are tables of their own, each copied once, to its own target).
     """
 
     service: str
@@ -62,6 +65,7 @@ class Unit:
     source_name: str | None = None
     projection: Projection | None = None
     rows_hint: int | None = None
+    only: bool = False
 
     @property
     def label(self) -> str:
@@ -77,14 +81,17 @@ class Unit:
             return sa.select(*(sub.c[c] for c in self.columns))
         table = sa.table(self.source_name or self.table, *(sa.column(c) for c in self.columns),
                          schema=self.source_schema)
-        return sa.select(*(table.c[c] for c in self.columns))
+        select = sa.select(*(table.c[c] for c in self.columns))
+        return select.with_hint(table, "ONLY", "postgresql") if self.only else select
 
     def source_from(self, source_dialect: str) -> sa.FromClause:
-        """The legacy rows as a FROM item whose columns are named like the target's."""
+        """The legacy rows as a FROM item whose columns are named like the target's: exactly the rows the
+        target table came from (a table others inherit from without theirs)."""
         if self.projection is not None:
             return fill_select(self.projection, source_dialect).subquery("wb_fill")
-        return sa.table(self.source_name or self.table, *(sa.column(c) for c in self.columns),
-                        schema=self.source_schema)
+        table = sa.table(self.source_name or self.table, *(sa.column(c) for c in self.columns),
+                         schema=self.source_schema)
+        return self.source_select(source_dialect).subquery("wb_only") if self.only else table
 
     def target_table(self, schema: str | None) -> sa.TableClause:
         """The target table as a lightweight construct (columns untyped: raw values in and out)."""
@@ -107,9 +114,15 @@ def _kinds(tt: TargetTable, columns: list[str], source_dialect: str) -> list[Kin
             for c in columns]
 
 
-def units(design: Design, service: str) -> list[Unit]:
-    """The service's units in design order (owned tables first); empty-by-design tables left out."""
+def units(design: Design, service: str, target_dialect: str | None = None) -> list[Unit]:
+    """The service's units in design order (owned tables first); empty-by-design tables left out.
+
+    ``target_dialect``: the target the rows are written to. On a target of the source's dialect,
+    generated columns are generated there too and are left out of the copy (the database refuses
+    values for them); without it (verification) they are compared like any other column.
+    """
     svc: ServiceDesign = design.service(service)
+    computed_here = target_dialect is not None and same_dialect(design.source_dialect, target_dialect)
     projections = {(p.service, p.name): p for p in design.projections}
     out = []
     for tt in svc.tables:
@@ -124,9 +137,10 @@ def units(design: Design, service: str) -> list[Unit]:
             out.append(Unit(service, t.name, tt.role, p.dependency, columns, _kinds(tt, columns, design.source_dialect),
                             key=list(p.key), projection=p, rows_hint=p.rows_estimate))
             continue
-        columns = [c.name for c in t.columns]
+        columns = [c.name for c in t.columns if not (computed_here and c.computed is not None)]
         schema, name = split_key(tt.source)
         out.append(Unit(service, t.name, tt.role, tt.source, columns, _kinds(tt, columns, design.source_dialect),
                         key=list(t.primary_key), source_schema=schema, source_name=name,
-                        rows_hint=t.row_count if tt.role == "owned" else None))
+                        rows_hint=t.row_count if tt.role == "owned" else None,
+                        only=bool(t.inherited_by) and design.source_dialect == "postgresql"))
     return out

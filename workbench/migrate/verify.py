@@ -30,15 +30,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, cast
 
 import sqlalchemy as sa
 from tqdm import tqdm
 
+from workbench import serde
 from workbench.db import friendly_errors, mask_url, source_engine
 from workbench.design.model import Design, load_design
 from workbench.migrate import checkpoint
 from workbench.migrate.canon import (
+    Expr,
     Kind,
     canon,
     canon_sql,
@@ -144,6 +146,8 @@ class ReferenceCheck:
 class VerifyReport:
     """The artifact ``verify.json``: every comparison, and whether all of them passed."""
 
+    FORMAT: ClassVar[serde.Format] = serde.Format("verify")
+
     source: str
     target: str
     ok: bool = True
@@ -183,9 +187,10 @@ def _bind(value: Any, kind: Kind, dialect: str) -> Any:
             return str(value)
         return value
     if dialect == "postgresql":
-        types = {"int": sa.BigInteger(), "decimal": sa.Numeric(), "numeric": sa.Numeric(), "date": sa.Date(),
-                 "datetime": sa.DateTime(), "datetime_tz": sa.DateTime(timezone=True), "time": sa.Time(),
-                 "bool": sa.Boolean(), "float": sa.Float()}
+        types: dict[str, sa.types.TypeEngine[Any]] = {
+            "int": sa.BigInteger(), "decimal": sa.Numeric(), "numeric": sa.Numeric(), "date": sa.Date(),
+            "datetime": sa.DateTime(), "datetime_tz": sa.DateTime(timezone=True), "time": sa.Time(),
+            "bool": sa.Boolean(), "float": sa.Float()}
         if kind.name in types:
             return sa.literal(value, types[kind.name])
     return value
@@ -259,7 +264,7 @@ class Side:
         where = self._where(lo, hi)
         if self.in_db and self.dialect != "sqlite":
             exprs = [canon_sql(self.dialect, k, c) for k, c in zip(self.unit.kinds, self.cols, strict=True)]
-            result = self.conn.execute(sa.select(*exprs).where(where).limit(limit))
+            result = self.conn.execute(sa.select(*cast(list[Expr], exprs)).where(where).limit(limit))  # in_db: none
             texts = [list(r) for r in result]
         else:
             result = self.conn.execute(sa.select(*self.cols).where(where).limit(limit))
@@ -292,7 +297,7 @@ def _row_diffs(unit: Unit, src: dict[tuple[str | None, ...], list[str | None]],
     return out
 
 
-def _bisect(src: Side, tgt: Side, check: TableCheck) -> None:
+def bisect(src: Side, tgt: Side, check: TableCheck) -> None:
     stack: list[tuple[Bound, Bound, int]] = [(None, None, max(check.source_rows, check.target_rows))]
     while stack and len(check.differences) < MAX_DIFFERENCES:
         lo, hi, n = stack.pop()
@@ -343,7 +348,7 @@ def compare(unit: Unit, src: Side, tgt: Side) -> TableCheck:
         return check
     check.status = "different"
     if unit.key:
-        _bisect(src, tgt, check)
+        bisect(src, tgt, check)
     else:
         _multiset(src, tgt, check)
     return check

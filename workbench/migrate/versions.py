@@ -38,7 +38,7 @@ from sqlalchemy.schema import sort_tables_and_constraints
 from workbench import serde
 from workbench.design.ddl import dialect_of
 from workbench.design.model import Design, load_design
-from workbench.design.schemas import service_metadata
+from workbench.design.schemas import postlude, prelude, service_metadata
 from workbench.migrate import checkpoint
 
 BASELINE = "0001_baseline"
@@ -290,10 +290,25 @@ def _baseline_ops(metadata: sa.MetaData, dialect: str) -> tuple[ops.UpgradeOps, 
     return ops.UpgradeOps(ops=up), ops.DowngradeOps(ops=down)
 
 
+def _drop(statement: str) -> str:
+    """The statement undoing one of :func:`workbench.design.schemas.prelude`'s.
+
+    >>> _drop('CREATE TYPE crm."mood" AS ENUM (1)'), _drop("CREATE SEQUENCE IF NOT EXISTS crm.s")
+    ('DROP TYPE IF EXISTS crm."mood"', 'DROP SEQUENCE IF EXISTS crm.s')
+    """
+    kind, name = re.match(r"CREATE (TYPE|DOMAIN|SEQUENCE)(?: IF NOT EXISTS)? (\S+)", statement).groups()  # type: ignore[union-attr]
+    return f"DROP {kind} IF EXISTS {name}"
+
+
 def baseline_source(design: Design, service: str, dialect: str) -> str:
-    """The baseline revision's Python source: the service's tables, indexes and FKs for ``dialect``."""
+    """The baseline revision's Python source: the service's tables, indexes and FKs for ``dialect`` (and,
+    from a source of the same dialect, the enums, domains and sequences they use)."""
     metadata = service_metadata(design, service, dialect)
     up, down = _baseline_ops(metadata, dialect)
+    before = prelude(design, service, dialect)
+    up.ops[:0] = [ops.ExecuteSQLOp(statement) for statement in before]
+    up.ops += [ops.ExecuteSQLOp(statement) for statement in postlude(design, service, dialect)]
+    down.ops += [ops.ExecuteSQLOp(_drop(statement)) for statement in reversed(before)]
     context = MigrationContext.configure(dialect_name=dialect)  # dialect types rendered the way Alembic does
     upgrade = render_python_code(up, migration_context=context)
     downgrade = render_python_code(down, migration_context=context)
@@ -316,12 +331,11 @@ def write_environment(design: Design, service: str, design_dir: str | Path, dial
     (folder / "versions").mkdir(parents=True, exist_ok=True)
     if not (Path(design_dir) / "design.json").exists():  # env.py reads its metadata from there
         serde.save(design, Path(design_dir) / "design.json")
-    (folder / "env.py").write_text(_ENV.format(service=service, namespace=svc.namespace), encoding="utf-8")
-    (folder / "script.py.mako").write_text(_MAKO, encoding="utf-8")
-    (folder / "alembic.ini").write_text(_INI.format(service=service, dialect=dialect,
-                                                    url=url_without_password(url).replace("%", "%%")),
-                                        encoding="utf-8")
-    (folder / "versions" / f"{BASELINE}.py").write_text(baseline_source(design, service, dialect), encoding="utf-8")
+    serde.write_text(folder / "env.py", _ENV.format(service=service, namespace=svc.namespace))
+    serde.write_text(folder / "script.py.mako", _MAKO)
+    serde.write_text(folder / "alembic.ini", _INI.format(service=service, dialect=dialect,
+                                                         url=url_without_password(url).replace("%", "%%")))
+    serde.write_text(folder / "versions" / f"{BASELINE}.py", baseline_source(design, service, dialect))
     return folder
 
 

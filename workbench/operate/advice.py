@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -114,7 +114,7 @@ def _resolve(col: exp.Column, aliases: dict[str, str], resolver: Resolver) -> tu
     return owners.pop() if len(owners) == 1 else None
 
 
-def _aliases(scope_expr: exp.Expression, sources: dict[str, object], resolver: Resolver) -> dict[str, str]:
+def _aliases(scope_expr: exp.Expression, sources: Mapping[str, object], resolver: Resolver) -> dict[str, str]:
     out = {}
     for alias, source in sources.items():
         if isinstance(source, exp.Table) and (key := resolver.key(source)):
@@ -131,7 +131,8 @@ def _block(node: exp.Expression, aliases: dict[str, str], resolver: Resolver, ca
     """Record one query block's predicates (WHERE, JOIN ... ON) and sort columns."""
     equality: dict[str, set[str]] = defaultdict(set)
     ranges: dict[str, set[str]] = defaultdict(set)
-    conds = conjuncts(node.args.get("where").this if node.args.get("where") else None)
+    where = node.args.get("where")
+    conds = conjuncts(where.this if where else None)
     for join in node.args.get("joins") or []:
         conds += conjuncts(join.args.get("on"))
     for cond in conds:
@@ -157,8 +158,8 @@ def _block(node: exp.Expression, aliases: dict[str, str], resolver: Resolver, ca
         use = uses.setdefault(table, TableUse())
         eq, rg = tuple(sorted(equality[table])), tuple(sorted(ranges[table] - equality[table]))
         use.usages.append(Usage(table, eq, rg, calls))
-        for c in (*eq, *rg):
-            use.columns[c] = use.columns.get(c, 0) + calls
+        for name in (*eq, *rg):
+            use.columns[name] = use.columns.get(name, 0) + calls
 
 
 def table_uses(workload: Workload, schema: Schema) -> dict[str, TableUse]:
@@ -266,19 +267,19 @@ def advise(design: Design, workload: Workload | None = None, *, dialect: str = "
         for t in tables:
             supported[t.name] += [fk.columns for fk in t.foreign_keys]
         for r in svc.references:
-            t = by_name.get(r.table)
-            if t is None:
+            referring = by_name.get(r.table)
+            if referring is None:
                 continue
-            supported[t.name].append(r.columns)
-            used = uses.get(next((k for k, v in by_legacy.items() if v == t.name), ""), TableUse()).columns
+            supported[referring.name].append(r.columns)
+            used = uses.get(next((k for k, v in by_legacy.items() if v == referring.name), ""), TableUse()).columns
             if workload is not None and not any(c in used for c in r.columns):
                 continue  # a workload shows no lookup by it: an index would only cost writes
-            if not any(covers(p, r.columns) for p in access_paths(t)):
-                out.append(Advice(service, t.name, "fk_without_index", list(r.columns),
+            if not any(covers(p, r.columns) for p in access_paths(referring)):
+                out.append(Advice(service, referring.name, "fk_without_index", list(r.columns),
                                   max((used.get(c, 0) for c in r.columns), default=0),
                                   f"reference ({', '.join(r.columns)}) -> {r.referred_service}.{r.referred_table} "
                                   "has no supporting index: lookups by it scan the table",
-                                  ddl.create(t.name, list(r.columns))))
+                                  ddl.create(referring.name, list(r.columns))))
         flagged = {(a.table, tuple(a.columns)) for a in out if a.service == service}
         for legacy, target in sorted(by_legacy.items()):
             t = by_name[target]
@@ -310,8 +311,8 @@ def advise(design: Design, workload: Workload | None = None, *, dialect: str = "
                                   ddl.drop(target, ix.name)))
         for f in redundant_indexes(schema):
             t = by_name[f.table]
-            ix = next((i for i in t.indexes if i.columns == f.columns and not i.unique), None)
+            redundant = next((i for i in t.indexes if i.columns == f.columns and not i.unique), None)
             out.append(Advice(service, f.table, "redundant_index", f.columns, 0, f.message,
-                              ddl.drop(f.table, ix.name) if ix is not None else ""))
+                              ddl.drop(f.table, redundant.name) if redundant is not None else ""))
     rank = {k: i for i, k in enumerate(KINDS)}
     return sorted(out, key=lambda a: (a.service, rank[a.kind], -a.calls, a.table, a.columns))

@@ -13,12 +13,13 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from workbench import serde
 from workbench.db import friendly_errors
 from workbench.design.model import Design, load_design
 from workbench.migrate.target import Target
@@ -59,6 +60,8 @@ class Drift:
 @dataclass
 class DriftReport:
     """Every service's drift; ``missing`` lists services whose namespace is not on the target at all."""
+
+    FORMAT: ClassVar[serde.Format] = serde.Format("drift")
 
     target: str
     drifts: list[Drift] = field(default_factory=list)

@@ -23,7 +23,7 @@ from workbench.design.model import Design
 from workbench.errors import MigrationError
 from workbench.events.status import ServiceStatus, collect, frame
 from workbench.migrate import migrate
-from workbench.migrate.stage import default_target, find_design, fresh_default_target
+from workbench.migrate.stage import default_target, find_design, fresh_default_target, seen_from
 from workbench.migrate.target import Target
 from workbench.operate.advice import Advice, advise
 from workbench.operate.drift import DriftReport, drift
@@ -79,11 +79,10 @@ def run(db_url: str, out_dir: str | Path, *, target: str | None = None, design_d
     report = drift(where, d, services=names)
     found = advise(d, workload, dialect=dialect, services=names, min_calls=min_calls)
     monitoring = {name: queries(d, name, services=names) for name in DIALECTS}
-    serde.save(report, out / "drift.json")
+    serde.save(DriftReport(seen_from(report.target, out), report.drifts, report.missing), out / "drift.json")
     serde.save(found, out / "advice.json")
     for name, items in monitoring.items():
-        (out / "monitoring").mkdir(exist_ok=True)
-        (out / "monitoring" / f"{name}.sql").write_text(script(items, name), encoding="utf-8")
+        serde.write_text(out / "monitoring" / f"{name}.sql", script(items, name))
     checks = {
         "every service of the design is on the target": not report.missing,
         "no drift between the live schemas and the design": not report.drifts,

@@ -15,10 +15,11 @@ def waves_frame(plan: Plan) -> pd.DataFrame:
     """One row per service: its wave, effort and size, and its risk (highest score, number of risks)."""
     effort = {e.service: e for e in plan.efforts}
     risk = risk_by_service(plan).set_index("service")
+    top_score, risks = risk["top_score"].to_dict(), risk["risks"].to_dict()
     rows = [{"wave": w.number, "service": s, "points": effort[s].points, "size": effort[s].size,
              "tables": effort[s].drivers.get("tables"), "rows": effort[s].drivers.get("rows"),
-             "top_risk": int(risk.loc[s, "top_score"]) if s in risk.index else 0,
-             "risks": int(risk.loc[s, "risks"]) if s in risk.index else 0,
+             "top_risk": int(top_score[s]) if s in top_score else 0,
+             "risks": int(risks[s]) if s in risks else 0,
              "rationale": w.rationale} for w in plan.waves for s in w.services]
     return pd.DataFrame(rows, columns=["wave", "service", "points", "size", "tables", "rows", "top_risk", "risks",
                                        "rationale"])
@@ -83,6 +84,4 @@ def write_plan(plan: Plan, path: str | Path) -> dict[str, Path]:
     """``plan.json`` at ``path`` and ``plan.md`` beside it."""
     path = Path(path)
     json_path = serde.save(plan, path)
-    md = json_path.with_suffix(".md")
-    md.write_text(summary(plan), encoding="utf-8")
-    return {"plan": json_path, "summary": md}
+    return {"plan": json_path, "summary": serde.write_text(json_path.with_suffix(".md"), summary(plan))}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from workbench import serde
 
@@ -80,6 +80,8 @@ class Wave:
 @dataclass
 class Plan:
     """The artifact ``plan.json`` of the Plan stage."""
+
+    FORMAT: ClassVar[serde.Format] = serde.Format("plan")
 
     source: str
     waves: list[Wave] = field(default_factory=list)

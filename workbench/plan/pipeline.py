@@ -91,13 +91,14 @@ def _prerequisites(design: Design, wave: list[str], done: set[str]) -> list[Prer
                 elif d.mechanism == "api_composition":
                     out.append(Prerequisite("expose_api", d.consumer, p,
                                             f"{p} serves the query API {d.consumer} used against the legacy", d.id))
-        if d.kind == "foreign_key" and d.facts.get("declared", True) and LEGACY not in d.services and (
+        if d.kind == "foreign_key" and d.fk_facts.get("declared", True) and LEGACY not in d.services and (
                 d.consumer in moving or any(p in moving for p in d.providers)) and not (set(d.services) <= done):
+            facts = d.fk_facts
             table = d.tables.get(d.consumer, ["?"])[0]
             referred = d.tables.get(d.providers[0], ["?"])[0]
-            name = f" {d.facts['name']}" if d.facts.get("name") else ""
+            name = f" {facts['name']}" if facts.get("name") else ""
             out.append(Prerequisite("drop_constraint", d.consumer, "legacy",
-                                    f"drop the foreign key{name} {table}({', '.join(d.facts.get('columns', []))}) -> "
+                                    f"drop the foreign key{name} {table}({', '.join(facts.get('columns', []))}) -> "
                                     f"{referred} in the legacy database before the move", d.id))
     unique = {(p.kind, p.service, p.by, p.detail, p.dependency): p for p in out}
     order = ["decide_merge", "drop_constraint", "publish_events", "expose_api", "seed_replica", "build_projection",

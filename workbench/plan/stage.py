@@ -33,7 +33,7 @@ def checks(result: Plan, design: Design) -> dict[str, bool]:
         "every wave says why it comes then": all(w.rationale for w in result.waves),
         "services to merge move in the same wave": all(
             wave.get(d.consumer) == wave.get(s) for d in design.dependencies if d.mechanism == "merge_services"
-            for s in d.facts.get("merge_with", [])),
+            for s in d.write_facts.get("merge_with", [])),
         "risk register sorted by score": [r.score for r in result.risks] == sorted((r.score for r in result.risks),
                                                                                   reverse=True),
         "effort points are the sum of their drivers": all(

@@ -34,11 +34,11 @@ def service_graph(design: Design, costs: Mapping[str, float] | None = None) -> n
 
 def merge_groups(design: Design) -> list[set[str]]:
     """Services linked by a ``merge_services`` recommendation (connected groups), each sorted set."""
-    g = nx.Graph()
+    g: nx.Graph[str] = nx.Graph()
     g.add_nodes_from(design.services)
     for d in design.dependencies:
         if d.mechanism == "merge_services":
-            for s in d.facts.get("merge_with") or d.providers:
+            for s in d.write_facts.get("merge_with") or d.providers:
                 if s in design.services and d.consumer in design.services:
                     g.add_edge(d.consumer, s)
     return sorted((set(c) for c in nx.connected_components(g)), key=lambda c: sorted(c))
@@ -64,7 +64,7 @@ def order_waves(g: nx.DiGraph, groups: Iterable[set[str]], points: Mapping[str, 
     points = points or {}
     units = [frozenset(u) for u in groups]
     unit_of = {s: u for u in units for s in u}
-    c = nx.DiGraph()
+    c: nx.DiGraph[frozenset[str]] = nx.DiGraph()
     c.add_nodes_from(units)
     for a, b, data in g.edges(data=True):
         ua, ub = unit_of.get(a), unit_of.get(b)

@@ -66,11 +66,12 @@ class HeadlessChromium:
 
     def __init__(self, width: int = 1280, height: int = 2000, timeout: float = 60.0, binary: str | None = None) -> None:
         self.width, self.height, self.timeout = width, height, timeout
-        self.binary = binary or find_chromium()
-        if not self.binary:
+        found = binary or find_chromium()
+        if not found:
             raise NotFoundError(
                 f"no Chromium browser on PATH (tried {', '.join(CANDIDATES)}): apt-get install chromium"
             )
+        self.binary: str = found
         self.console_errors: list[str] = []
         self._events: list[dict[str, Any]] = []
         self._next_id = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from workbench import serde
 
@@ -41,6 +42,8 @@ class StageRecord:
 @dataclass
 class Manifest:
     """Stage records in registry order."""
+
+    FORMAT: ClassVar[serde.Format] = serde.Format("report")
 
     stages: list[StageRecord] = field(default_factory=list)
 

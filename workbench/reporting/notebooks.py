@@ -32,12 +32,19 @@ _OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 <style type="text/css">
 nav.wb-nav { font-family: sans-serif; font-size: 14px; padding: 8px 0 12px; border-bottom: 1px solid #ddd; }
 nav.wb-nav a { margin-right: 1.5em; }
+div.wb-alert { font-family: sans-serif; margin: 12px 0; padding: 10px 14px; border-left: 6px solid #b3261e;
+               background: #fdecea; color: #5f1410; }
+div.wb-error { font-family: sans-serif; padding: 8px 12px; border-left: 4px solid #b3261e; background: #fdecea;
+               color: #5f1410; white-space: pre-wrap; }
 </style>
 {% endblock extra_css %}
 {%- block body_header -%}
 {{ super() }}
 {%- if resources.wb_nav %}
 {{ resources.wb_nav }}
+{%- endif %}
+{%- if resources.wb_alert %}
+{{ resources.wb_alert }}
 {%- endif %}
 {%- endblock body_header -%}
 """
@@ -94,12 +101,38 @@ def navigation(links: list[tuple[str, str]]) -> str:
     return f'<nav class="wb-nav">{items}</nav>'
 
 
-def export_html(nb: nbformat.NotebookNode, title: str, nav: str = "") -> str:
+def readable_error(output: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """An error output as a reader sees it on a page: the error's name and message, no traceback.
+
+    >>> out = readable_error(nbformat.v4.new_output("error", ename="TargetError", evalue="<x> exists",
+    ...                                             traceback=["Traceback ..."]))
+    >>> out.data["text/html"]
+    '<div class="wb-error"><strong>This step failed.</strong> TargetError: &lt;x&gt; exists</div>'
+    """
+    message = scrub(str(output.get("evalue", ""))).strip()
+    name = html.escape(str(output.get("ename", "Error")))
+    text = html.escape(message[:2000] + ("..." if len(message) > 2000 else ""))
+    body = f'<div class="wb-error"><strong>This step failed.</strong> {name}{": " + text if text else ""}</div>'
+    return nbformat.v4.new_output("display_data", data={"text/html": body, "text/plain": f"{name}: {message}"})
+
+
+def alert(text: str) -> str:
+    """The banner on top of a failed stage's page.
+
+    >>> alert("check failed: <rows>")
+    '<div class="wb-alert"><strong>This stage failed.</strong> check failed: &lt;rows&gt;</div>'
+    """
+    return f'<div class="wb-alert"><strong>This stage failed.</strong> {html.escape(scrub(text))}</div>'
+
+
+def export_html(nb: nbformat.NotebookNode, title: str, nav: str = "", failure: str | None = None) -> str:
     """The notebook as a standalone page: Markdown and outputs only, images inline, no CDN script.
 
     stderr output (library warnings, progress bars) is diagnostics for the architect, not report
     content: it stays in the executed notebook and is left out of the page. Math in Markdown stays
-    as TeX source (MathJax would need the network).
+    as TeX source (MathJax would need the network). A failed stage's page opens with ``failure``
+    in a banner, and a cell that raised shows its error's name and message, not the traceback
+    (which stays in the executed notebook beside the page).
     """
     import copy
 
@@ -110,7 +143,8 @@ def export_html(nb: nbformat.NotebookNode, title: str, nav: str = "") -> str:
     for cell in nb.cells:
         if "outputs" in cell:
             cell.outputs = [
-                o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+                readable_error(o) if o.get("output_type") == "error" else o for o in cell.outputs
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
             ]
 
     exporter = HTMLExporter(
@@ -118,7 +152,8 @@ def export_html(nb: nbformat.NotebookNode, title: str, nav: str = "") -> str:
         extra_loaders=[jinja2.DictLoader({"wb_offline.html.j2": _OFFLINE_TEMPLATE})],
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
     )  # fmt: skip
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}, "wb_nav": nav})
+    resources = {"metadata": {"name": title}, "wb_nav": nav, "wb_alert": alert(failure) if failure else ""}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body
 
 

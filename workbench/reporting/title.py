@@ -12,7 +12,7 @@ import base64
 import html
 import io
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,7 +117,7 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], color: str = "#3b6
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _top(counts: dict[str, float], n: int) -> tuple[list[str], list[float]]:
+def _top(counts: Mapping[str, float], n: int) -> tuple[list[str], list[float]]:
     """The ``n`` largest entries, ties by name: stable order."""
     items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
     return [k for k, _ in items], [v for _, v in items]
@@ -210,7 +210,7 @@ def _design(out: Path) -> tuple[list[Figure], list[Chart]]:
         Figure("design", "read_models", "read models", len(design.projections)),
         Figure("design", "sagas", "sagas", len(design.sagas)),
     ]
-    mechanisms = dict(Counter(d.mechanism or "undecided" for d in design.dependencies))
+    mechanisms = {str(m): n for m, n in Counter(d.mechanism or "undecided" for d in design.dependencies).items()}
     labels, values = _top(mechanisms, 10)
     charts = [Chart("design", "mechanisms", "Dependencies per mechanism",
                     bar_chart(labels, values, "#7a5195"))] if mechanisms else []
@@ -280,7 +280,8 @@ figure.chart { margin: 0; }
 figure.chart img { display: block; }
 figure.chart figcaption { font-size: 13px; font-weight: bold; color: #44515f; margin-bottom: 4px; }
 table.stages { border-collapse: collapse; width: 100%; font-size: 14px; }
-table.stages th, table.stages td { text-align: left; padding: 6px 10px; border-bottom: 1px solid #e3e8ee; vertical-align: top; }
+table.stages th, table.stages td { text-align: left; padding: 6px 10px; \
+border-bottom: 1px solid #e3e8ee; vertical-align: top; }
 .status { font-weight: bold; }
 .status-ok { color: #2f7d3b; } .status-failed { color: #b3261e; } .status-stale, .status-skipped { color: #9a6700; }
 .status-not-rendered, .status-not-available { color: #6a7785; }
@@ -360,7 +361,8 @@ def page(info: TitleInfo, rows: list[StageRow], figures: list[Figure], charts: l
 <h2>Files</h2>
 <ul class="files">{file_items}</ul>
 </section>
-<footer>Rendered by the schema-per-service workbench. Pages without code; the executed notebooks sit beside them.</footer>
+<footer>Rendered by the schema-per-service workbench. Pages without code; \
+the executed notebooks sit beside them.</footer>
 </main>
 </body>
 </html>
@@ -369,8 +371,8 @@ def page(info: TitleInfo, rows: list[StageRow], figures: list[Figure], charts: l
 
 def write(out: str | Path, info: TitleInfo, rows: list[StageRow], files: list[str]) -> Path:
     """Write ``out/index.html`` from the folder's artifacts; return its path."""
+    from workbench import serde
+
     out = Path(out)
     figures, charts = summary(out)
-    path = out / FILE
-    path.write_text(page(info, rows, figures, charts, files), encoding="utf-8")
-    return path
+    return serde.write_text(out / FILE, page(info, rows, figures, charts, files))

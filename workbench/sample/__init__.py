@@ -16,6 +16,7 @@ import csv
 import io
 from pathlib import Path
 
+from workbench import serde
 from workbench.sample.builder import build
 from workbench.sample.data import DEFAULT_SEED, generate
 from workbench.sample.loader import load
@@ -43,7 +44,4 @@ def answer_key_text() -> str:
 
 def write_answer_key(path: str | Path) -> Path:
     """Write the answer key (see :func:`answer_key_text`) to ``path``; regenerate the committed copy with it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(answer_key_text(), encoding="utf-8")
-    return path
+    return serde.write_text(path, answer_key_text())

@@ -14,6 +14,10 @@ import math
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsLenAndGetItem
 
 T0 = datetime(2011, 1, 1)
 """The day the monolith went live: every timestamp is at or after it."""
@@ -70,6 +74,9 @@ def money(cents: int) -> str:
     return f"{cents / 100:.2f}"
 
 
+T = TypeVar("T")
+
+
 class FastRandom(random.Random):
     """``random.Random`` whose integer helpers use one ``random()`` call instead of four Python frames.
 
@@ -77,7 +84,7 @@ class FastRandom(random.Random):
     floor of ``random() * n`` is uniform enough and several times faster. Still reproducible.
     """
 
-    def randrange(self, start: int, stop: int | None = None, step: int = 1) -> int:  # type: ignore[override]
+    def randrange(self, start: int, stop: int | None = None, step: int = 1) -> int:
         if stop is None:
             start, stop = 0, start
         width = stop - start
@@ -88,7 +95,7 @@ class FastRandom(random.Random):
     def randint(self, a: int, b: int) -> int:
         return a + int(self.random() * (b - a + 1))
 
-    def choice(self, seq):  # type: ignore[no-untyped-def, override]
+    def choice(self, seq: SupportsLenAndGetItem[T]) -> T:
         return seq[int(self.random() * len(seq))]
 
 

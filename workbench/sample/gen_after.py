@@ -192,6 +192,7 @@ def content(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
                       ts(ctx.office_time(rng, published, NOW))))
     yield "cms_pages", pages
     pending: list[tuple[int, int, int, int | None]] = []
+    oid: int | None
     for oid, cid, t, _status, channel, *_ in w.orders:
         if t >= _NOTIFY_SINCE and channel in ("WEB", "PHONE"):
             pending.append((t + rng.randint(5, 120), cid, w.templates["ORDER_CONFIRMATION"], oid))

@@ -59,7 +59,8 @@ def catalog(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
         cat_id, top, leaf = leaves[rng.randrange(len(leaves))]
         brand_id = rng.randrange(n_brands) + 1
         noun = rng.choice(words.CATEGORY_NOUNS[leaf])
-        name = f"{brand_names[brand_id - 1]} {rng.choice(words.PRODUCT_ADJECTIVES)} {noun} {chr(65 + rng.randrange(26))}{rng.randrange(10, 999)}"
+        name = (f"{brand_names[brand_id - 1]} {rng.choice(words.PRODUCT_ADJECTIVES)} {noun} "
+                f"{chr(65 + rng.randrange(26))}{rng.randrange(10, 999)}")
         euros = min(1999.0, max(1.99, math.exp(rng.gauss(3.2, 0.9))))
         cents = int(euros) * 100 + (99 if euros >= 5 else 49)
         prices = [(made, cents)]
@@ -91,7 +92,8 @@ def catalog(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
                 name,
                 brand_id,
                 cat_id,
-                f"{name}. {rng.choice(('Durable', 'Popular', 'Award-winning', 'Practical', 'Best-selling'))} {noun.lower()} "
+                f"{name}. {rng.choice(('Durable', 'Popular', 'Award-winning', 'Practical', 'Best-selling'))} "
+                f"{noun.lower()} "
                 f"from {brand_names[brand_id - 1]}.",
                 weight,
                 tax_class,
@@ -117,9 +119,9 @@ def catalog(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
             img_rows.append((len(img_rows) + 1, pid, f"https://img.example/p/{pid}/{k + 1}.jpg",
                              f"{noun} view {k + 1}", k + 1))
         for j, (start, value) in enumerate(prices):
-            end = None if j + 1 == len(prices) else day(prices[j + 1][0] // DAY - 1)
-            price_rows.append((retail, pid, money(value), day(start // DAY), end))
-            price_rows.append((wholesale, pid, money(value * 70 // 100), day(start // DAY), end))
+            until = None if j + 1 == len(prices) else day(prices[j + 1][0] // DAY - 1)
+            price_rows.append((retail, pid, money(value), day(start // DAY), until))
+            price_rows.append((wholesale, pid, money(value * 70 // 100), day(start // DAY), until))
     w.product_created = created
     w.product_cum = cumulative(weights)
     suppliers_rows = list(_suppliers(ctx, w, product_rows))
@@ -163,7 +165,8 @@ def _suppliers(ctx: Context, w: World, product_rows: list[list[object]]) -> Iter
     sup_created: list[int] = []
     for sid in range(1, n + 1):
         country = rng.choice(_SUPPLIER_COUNTRIES)
-        name = f"{rng.choice(words.BRAND_PARTS[0])}{rng.choice(words.BRAND_PARTS[1])} {rng.choice(words.SUPPLIER_SUFFIXES)}"
+        name = (f"{rng.choice(words.BRAND_PARTS[0])}{rng.choice(words.BRAND_PARTS[1])} "
+                f"{rng.choice(words.SUPPLIER_SUFFIXES)}")
         created = 0 if sid <= max(2, n // 3) else ctx.office_time(rng, 30 * DAY, NOW - 400 * DAY)
         sup_created.append(created)
         sup_rows.append((sid, name, country, f"{country}{rng.randrange(10**8, 10**9)}", rng.choice((30, 45, 60, 90)),
@@ -174,7 +177,7 @@ def _suppliers(ctx: Context, w: World, product_rows: list[list[object]]) -> Iter
                                  f"{first}.{last}@supplier{sid}.example".lower().replace(" ", ""),
                                  f"+{rng.randrange(10, 99)} {rng.randrange(10**7, 10**8)}", k == 0))
         w.suppliers.append(sid)
-    since = {int(r[0]): t for r, t in zip(sup_rows, sup_created, strict=True)}
+    since = dict(zip(range(1, n + 1), sup_created, strict=True))  # supplier id -> created
     links: Rows = []
     for row, p in zip(product_rows, w.products, strict=True):
         eligible = [s for s in w.suppliers if since[s] <= p.created] or [1]

@@ -87,15 +87,16 @@ def customers(ctx: Context, w: World) -> Iterator[tuple[str, Rows]]:
                 if when >= (closed or NOW):
                     break
             kinds = ("billing", "shipping") if (k == 0 and rng.random() < 0.25) else ("shipping",)
-            street = f"{rng.randint(1, 240)} {rng.choice(('Main', 'Station', 'Church', 'Park', 'Mill', 'Market', 'Garden'))} Street"
+            street = (f"{rng.randint(1, 240)} "
+                      f"{rng.choice(('Main', 'Station', 'Church', 'Park', 'Mill', 'Market', 'Garden'))} Street")
             postcode = f"{rng.randrange(10000, 99999)}"
             city = rng.choice(cities)
             for kind in kinds:
                 pending_addresses.append((when, cid, kind, street, city, postcode, country))
         if wholesale:
             applied = made + rng.randrange(3 * DAY)
-            approved = applied + rng.randint(2, 14) * DAY
-            accounts.append((applied, customer, approved if approved < NOW else None,
+            approved_at = applied + rng.randint(2, 14) * DAY
+            accounts.append((applied, customer, approved_at if approved_at < NOW else None,
                              f"{last} {rng.choice(('Handel', 'Retail', 'Trading', 'Supplies', 'Store'))}"))
 
     pending_addresses.sort(key=lambda a: (a[0], a[1]))

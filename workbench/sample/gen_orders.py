@@ -330,6 +330,7 @@ def _fate(
             groups = [(shipped, wh, lines)]
     hist.append((shipped, oid, "SHIPPED", None, None))
     last_delivery: int | None = 0
+    delivered: int | None
     for when, wh, part in groups:
         part_weight = weight * len(part) // len(lines)
         if channel == "STORE":
@@ -422,7 +423,7 @@ def _emit(ctx: Context, w: World, flow: _Flow) -> Iterator[tuple[str, Rows]]:
     flow.shipments.sort(key=lambda s: (s.shipped, s.order))
     ship_rows: Rows = []
     item_rows: Rows = []
-    event_rows: Rows = []
+    event_rows: list[tuple[int, int, str, str, str]] = []
     for i, s in enumerate(flow.shipments, start=1):
         s.id = i
         status = "DELIVERED" if s.delivered is not None else "IN_TRANSIT"
@@ -474,8 +475,8 @@ def _returns(ctx: Context, w: World, flow: _Flow, captured: dict[int, _Payment])
     item_rows: Rows = []
     refunds: list[tuple[int, int, int | None, int, int | None, str]] = []
     for rid, (requested, oid, cid, lines, wh, cur) in enumerate(flow.returns, start=1):
-        received = requested + rng.randint(3, 10) * DAY
-        received = received if received < NOW else None
+        arrives = requested + rng.randint(3, 10) * DAY
+        received = arrives if arrives < NOW else None
         refund_at = None if received is None else ctx.office_time(rng, received + DAY, received + 5 * DAY)
         refund_at = refund_at if refund_at is not None and refund_at < NOW else None
         status = "REFUNDED" if refund_at is not None else ("RECEIVED" if received is not None else "REQUESTED")
@@ -512,8 +513,8 @@ def _returns(ctx: Context, w: World, flow: _Flow, captured: dict[int, _Payment])
     yield "returns", ret_rows
     yield "return_items", item_rows
     ref_rows: Rows = []
-    for i, (when, pid, rid, amount, by, reason) in enumerate(refunds, start=1):
-        ref_rows.append((i, pid, rid, money(amount), ts(when), by, reason))
+    for i, (when, pid, return_id, amount, by, reason) in enumerate(refunds, start=1):
+        ref_rows.append((i, pid, return_id, money(amount), ts(when), by, reason))
         w.audit.append((when, "refunds", i, "INSERT", by, f'{{"amount":"{money(amount)}"}}'))
     yield "refunds", ref_rows
 
@@ -522,6 +523,7 @@ def _carts(ctx: Context, w: World, flow: _Flow) -> Iterator[tuple[str, Rows]]:
     """carts and cart_items: abandoned carts from web sessions plus the carts that became orders."""
     rng = ctx.rng("carts")
     eligible = [s for s in w.sessions if s[2] >= _CARTS_SINCE]
+    sid: int | None
     for _ in range(ctx.n(6000, minimum=5) if eligible else 0):
         sid, cid, start = eligible[rng.randrange(len(eligible))]
         made = start + rng.randint(30, 1200)

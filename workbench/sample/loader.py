@@ -48,7 +48,7 @@ def _copy_postgres(conn: sa.Connection, table: sa.Table, rows: Rows) -> None:
 def _insert_batches(conn: sa.Connection, table: sa.Table, rows: Rows) -> None:
     sql = _insert_sql(table, conn.dialect)
     for start in range(0, len(rows), _BATCH):
-        conn.exec_driver_sql(sql, rows[start:start + _BATCH])  # type: ignore[arg-type]
+        conn.exec_driver_sql(sql, rows[start:start + _BATCH])
 
 
 def load(url: str, scale: float = 1.0, seed: int = DEFAULT_SEED) -> dict[str, int]:
@@ -86,7 +86,7 @@ def load(url: str, scale: float = 1.0, seed: int = DEFAULT_SEED) -> dict[str, in
                     conn.exec_driver_sql("SET SESSION foreign_key_checks = 0")
                 for table in METADATA.sorted_tables:
                     fks = [] if late_fks else list(table.foreign_key_constraints)
-                    create = CreateTable(table, include_foreign_key_constraints=fks)  # type: ignore[arg-type]
+                    create = CreateTable(table, include_foreign_key_constraints=fks)
                     if is_mysql:
                         conn.exec_driver_sql(
                             _with_inline_indexes(str(create.compile(dialect=conn.dialect)), table, conn.dialect)
@@ -126,7 +126,8 @@ def _with_inline_indexes(ddl: str, table: sa.Table, dialect: sa.Dialect) -> str:
     """MariaDB: declare the indexes inside CREATE TABLE; each separate CREATE INDEX is a slow table rebuild."""
     prep = dialect.identifier_preparer
     clauses = [
-        f"{'UNIQUE ' if ix.unique else ''}INDEX {prep.quote(str(ix.name))} ({', '.join(prep.quote(c.name) for c in ix.columns)})"
+        f"{'UNIQUE ' if ix.unique else ''}INDEX {prep.quote(str(ix.name))} "
+        f"({', '.join(prep.quote(c.name) for c in ix.columns)})"
         for ix in sorted(table.indexes, key=lambda i: str(i.name))
     ]
     body = ddl.rstrip()

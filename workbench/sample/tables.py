@@ -33,6 +33,8 @@ stages must cope with is put here on purpose, and each trait is marked ``# TRAIT
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 NAMING_CONVENTION: dict[str, str] = {
@@ -70,7 +72,7 @@ MONEY = sa.Numeric(12, 2)
 RATE = sa.Numeric(5, 2)
 
 
-def _table(domain: str, name: str, *items: sa.SchemaItem) -> sa.Table:
+def _table(domain: str, name: str, *items: sa.schema.SchemaItem) -> sa.Table:
     """Declare a table in :data:`METADATA` and record its domain in :data:`DOMAINS`."""
     if domain not in DOMAIN_DESCRIPTIONS:
         raise ValueError(f"unknown domain {domain!r} for table {name}")
@@ -93,13 +95,13 @@ def _code_fk(name: str, target: str, length: int, *, nullable: bool = True, inde
     return sa.Column(name, sa.String(length), sa.ForeignKey(target), nullable=nullable, index=index)
 
 
-def _str(name: str, length: int, *, nullable: bool = True, **kw: bool) -> sa.Column[str]:
+def _str(name: str, length: int, *, nullable: bool = True, **kw: Any) -> sa.Column[str]:
     return sa.Column(name, sa.String(length), nullable=nullable, **kw)
 
 
 def _col(
-    name: str, type_: sa.types.TypeEngine | type[sa.types.TypeEngine], *, nullable: bool = True, **kw: bool
-) -> sa.Column:  # type: ignore[type-arg]
+    name: str, type_: sa.types.TypeEngine[Any] | type[sa.types.TypeEngine[Any]], *, nullable: bool = True, **kw: Any
+) -> sa.Column[Any]:
     return sa.Column(name, type_, nullable=nullable, **kw)
 
 

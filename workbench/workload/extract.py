@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import TypeGuard
 
 import sqlglot
 from sqlglot import exp
@@ -106,7 +107,7 @@ def _ref(table: exp.Table) -> TableRef:
     )
 
 
-def _is_real(node: object) -> bool:
+def _is_real(node: object) -> TypeGuard[exp.Table]:
     """A table, as opposed to a table function (``generate_series(..)``) or a placeholder."""
     return isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier) and bool(node.name)
 
@@ -137,7 +138,7 @@ def _targets(stmt: exp.Expression) -> list[exp.Table]:
     return out
 
 
-def _implied_queries(stmt: exp.Expression) -> list[exp.Expression]:
+def _implied_queries(stmt: exp.Expression) -> list[exp.Expr]:
     """The queries whose scopes hold every table the statement reads; DML becomes a SELECT.
 
     The DML target stays in the implied FROM clause so joins with it are seen; the caller
@@ -173,7 +174,7 @@ def _implied_queries(stmt: exp.Expression) -> list[exp.Expression]:
             with_=with_,
         )
         return [select]
-    queries = []
+    queries: list[exp.Expr] = []
     if isinstance(stmt, exp.Insert | exp.Create):
         query = stmt.expression
         if isinstance(query, exp.Query):
@@ -185,13 +186,13 @@ def _implied_queries(stmt: exp.Expression) -> list[exp.Expression]:
 
 def _leaf_tables(scope: Scope) -> list[exp.Table]:
     """Every real table read anywhere inside a derived table's or CTE's scope."""
-    out = []
+    out: list[exp.Table] = []
     for inner in scope.traverse():
         out += [src for _, (_, src) in inner.selected_sources.items() if _is_real(src)]
     return out
 
 
-def _scan(query: exp.Expression, target_ids: set[int], reads: list[exp.Table],
+def _scan(query: exp.Expr, target_ids: set[int], reads: list[exp.Table],
           joins: list[tuple[exp.Table, exp.Table]]) -> None:  # fmt: skip
     """Collect the real tables of every scope of ``query`` (targets excepted) and the pairs each block joins."""
     root = build_scope(query)
@@ -220,7 +221,9 @@ def analyze(template: str, dialect: str | None = None) -> StatementInfo:
     >>> info.kind, [str(t) for t in info.reads], [str(t) for t in info.writes]
     ('update', ['orders'], ['stock'])
     >>> analyze("WITH c AS (SELECT * FROM customers) SELECT * FROM c JOIN orders USING (id)").joins
-    [(TableRef(name='customers', schema=None, quoted=False, schema_quoted=False), TableRef(name='orders', schema=None, quoted=False, schema_quoted=False))]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [(TableRef(name='customers', schema=None, quoted=False, schema_quoted=False),
+      TableRef(name='orders', schema=None, quoted=False, schema_quoted=False))]
     """
     control = control_of(template)
     if len(template) > MAX_PARSE_CHARS:
@@ -240,6 +243,8 @@ def analyze(template: str, dialect: str | None = None) -> StatementInfo:
         return StatementInfo("other", control=control, issue="unparseable", detail="not a statement")
     if isinstance(stmt, exp.Command):
         return StatementInfo("other", control=control, issue="unsupported", detail=f"{stmt.name} is opaque to sqlglot")
+    if not isinstance(stmt, exp.Expression):  # (every parsed statement is one)
+        return StatementInfo("other", control=control, issue="unparseable", detail="not a statement")
     kind = _kind(stmt)
     targets = _targets(stmt)
     target_ids = {id(t) for t in targets}

@@ -12,10 +12,11 @@ import gc
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from tqdm import tqdm
 
-from workbench.db import mask_url
+from workbench.db import mask_url, sqlglot_dialect
 from workbench.schema import Schema
 from workbench.workload.extract import analyze, analyze_truncated
 from workbench.workload.model import ParseIssue, StatementTemplate, Transaction, Workload
@@ -28,10 +29,6 @@ from workbench.workload.transactions import TransactionGrouper
 SAMPLES_PER_ISSUE = 5
 RAW_CACHE_SIZE = 20_000
 """Raw statement texts remembered with their template (cleared when full: memory stays bounded)."""
-
-SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite",
-                    "mssql": "tsql", "oracle": "oracle"}  # fmt: skip
-"""SQLAlchemy backend names (as in ``schema.json``) -> sqlglot dialects."""
 
 
 class _Template:
@@ -178,7 +175,9 @@ class WorkloadBuilder:
         new = self._template
         count = self._count
         group = self.grouper.add if self.grouper is not None else None
-        open_get = self.grouper.open_transactions.get if self.grouper is not None else None
+        grouper = self.grouper
+        open_transactions: dict[str | None, list[Any]] = grouper.open_transactions if grouper is not None else {}
+        open_get = open_transactions.get
         last = self._last
         statements = 0
         for sql, calls, duration, session, txn in records:
@@ -207,7 +206,7 @@ class WorkloadBuilder:
             tpl.time += duration
             last[session] = tpl
             if txn is not None and tpl.control is None:  # inside a named transaction: the grouper's common case
-                state = open_get(session)  # type: ignore[misc]
+                state = open_get(session)
                 if state is not None and state[0] == txn:
                     state.append(tpl)
                     continue
@@ -247,15 +246,6 @@ class WorkloadBuilder:
         )
 
 
-def sqlglot_dialect(schema: Schema | None) -> str | None:
-    """The sqlglot dialect matching a schema's source database (None when unknown).
-
-    >>> sqlglot_dialect(Schema(dialect="postgresql", database="x"))
-    'postgres'
-    """
-    return SQLGLOT_DIALECTS.get(schema.dialect) if schema is not None else None
-
-
 def ingest(
     sources: Sequence[str],
     format: str,
@@ -280,12 +270,13 @@ def ingest(
         never raise: they are counted in ``Workload.issues``.
     """
     fmt = get_format(format)
-    builder = WorkloadBuilder(schema, dialect or fmt.dialect or sqlglot_dialect(schema), fmt.transactional)
+    source_dialect = sqlglot_dialect(schema.dialect) if schema is not None else None
+    builder = WorkloadBuilder(schema, dialect or fmt.dialect or source_dialect, fmt.transactional)
     for source in sources:
         records = fmt.read(source, builder.issues)
         show = sys.stderr.isatty() if progress is None else progress
         if show:
             label = mask_url(source) if is_url(source) else source
-            records = tqdm(records, desc=label, unit=" stmt", mininterval=1.0, leave=False)
+            records = iter(tqdm(records, desc=label, unit=" stmt", mininterval=1.0, leave=False))
         builder.feed(records)
     return builder.result(sources)

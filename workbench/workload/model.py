@@ -9,6 +9,9 @@ Table names are table keys of the :class:`~workbench.schema.Schema` (``name`` or
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
+
+from workbench import serde
 
 
 @dataclass
@@ -66,6 +69,8 @@ class ParseIssue:
 @dataclass
 class Workload:
     """Everything the logs say about how the database is used."""
+
+    FORMAT: ClassVar[serde.Format] = serde.Format("workload")
 
     sources: list[str] = field(default_factory=list)
     dialect: str | None = None

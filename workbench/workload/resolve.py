@@ -4,8 +4,9 @@ The rules follow the databases: an unqualified name means the default schema; a 
 naming the default schema (``public.orders``, ``shop.orders`` for MySQL database ``shop``) is
 the same table; a quoted PostgreSQL name must match exactly; an unquoted one is folded as the
 database folds it (PostgreSQL: lower case) and, failing that, may differ in case when exactly
-one table matches (a schema read from another backend may spell it differently). Nothing else is tried: a name that does not resolve is returned
-as unknown for the report, never guessed (``order`` is not ``orders``).
+one table matches (a schema read from another backend may spell it differently). Nothing else is
+tried: a name that does not resolve is returned as unknown for the report, never guessed
+(``order`` is not ``orders``).
 """
 
 from __future__ import annotations

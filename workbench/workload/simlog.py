@@ -13,6 +13,7 @@ the generic JSON Lines and CSV. Digest texts follow what MariaDB 10.11 writes (t
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -28,6 +29,7 @@ from sqlglot.dialects.mysql import MySQL
 from sqlglot.tokens import TokenType
 from tqdm import tqdm
 
+from workbench import serde
 from workbench.workload.simulate import START, Param, SimStatement, simulate
 
 FILES: dict[str, str] = {
@@ -289,28 +291,28 @@ class _Generic:
             self.csv.writerow([sql, 1, session, txn or "", s.duration_ms, stamp])
 
 
-def _write_pgss(path: Path, stats: dict[str, list[float]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        w = csv.writer(handle, lineterminator="\n")
-        w.writerow(["userid", "dbid", "toplevel", "queryid", "query", "calls", "total_exec_time", "rows"])
-        rows = []
-        for text, (calls, total) in stats.items():
-            queryid = int(hashlib.blake2b(text.encode(), digest_size=8).hexdigest(), 16) - 2**63
-            rows.append([16384, 16385, "t", queryid, text, int(calls), round(total, 6), int(calls)])
-        w.writerows(sorted(rows, key=lambda r: r[3]))
+def _write_pgss(handle: IO[str], stats: dict[str, list[float]]) -> None:
+    w = csv.writer(handle, lineterminator="\n")
+    w.writerow(["userid", "dbid", "toplevel", "queryid", "query", "calls", "total_exec_time", "rows"])
+    rows: list[list[Any]] = []
+    for text, (calls, total) in stats.items():
+        queryid = int(hashlib.blake2b(text.encode(), digest_size=8).hexdigest(), 16) - 2**63
+        rows.append([16384, 16385, "t", queryid, text, int(calls), round(total, 6), int(calls)])
+    rows.sort(key=lambda r: r[3])
+    w.writerows(rows)
 
 
-def _write_digest(path: Path, stats: dict[str, list[float]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        w = csv.writer(handle, lineterminator="\n")
-        w.writerow(["SCHEMA_NAME", "DIGEST", "DIGEST_TEXT", "COUNT_STAR", "SUM_TIMER_WAIT", "SUM_ROWS_SENT",
-                    "FIRST_SEEN", "LAST_SEEN"])  # fmt: skip
-        rows = []
-        for text, (calls, total) in stats.items():
-            digest = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
-            rows.append([DATABASE, digest, text, int(calls), int(round(total * 1e9)), int(calls),
-                         "2025-03-01 00:00:00.000000", "2025-03-01 23:59:59.000000"])  # fmt: skip
-        w.writerows(sorted(rows, key=lambda r: r[1]))
+def _write_digest(handle: IO[str], stats: dict[str, list[float]]) -> None:
+    w = csv.writer(handle, lineterminator="\n")
+    w.writerow(["SCHEMA_NAME", "DIGEST", "DIGEST_TEXT", "COUNT_STAR", "SUM_TIMER_WAIT", "SUM_ROWS_SENT",
+                "FIRST_SEEN", "LAST_SEEN"])  # fmt: skip
+    rows: list[list[Any]] = []
+    for text, (calls, total) in stats.items():
+        digest = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+        rows.append([DATABASE, digest, text, int(calls), int(round(total * 1e9)), int(calls),
+                     "2025-03-01 00:00:00.000000", "2025-03-01 23:59:59.000000"])  # fmt: skip
+    rows.sort(key=lambda r: r[1])
+    w.writerows(rows)
 
 
 def write_logs(
@@ -324,7 +326,8 @@ def write_logs(
     """Simulate the sample workload once and write it in every requested format.
 
     Returns the written files by format, plus ``summary`` (``simulation.json``: operations and
-    transactions per operation, the simulator's own account of what it did).
+    transactions per operation, the simulator's own account of what it did). Every file is replaced
+    only when the whole simulation succeeded: a failed run leaves the previous logs as they were.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -335,18 +338,14 @@ def write_logs(
 
         raise NotFoundError(f"unknown log format(s): {', '.join(unknown)}; known: {', '.join(FILES)}")
     paths = {f: out / FILES[f] for f in wanted}
-    handles = {
-        f: paths[f].open("w", encoding="utf-8", newline="")
-        for f in wanted
-        if f not in ("pg_stat_statements", "mysql_digest")
-    }
     pgss: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     digest: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     ops: Counter[str] = Counter()
     rolled_back: Counter[str] = Counter()
     count = 0
     t = 0.0
-    try:
+    with contextlib.ExitStack() as files:  # every log replaces its file only when the whole run got through
+        handles = {f: files.enter_context(serde.atomic_writer(paths[f])) for f in wanted}
         csvlog = _CsvLog(handles["pg_csvlog"]) if "pg_csvlog" in handles else None
         general = _GeneralLog(handles["mysql_general_log"]) if "mysql_general_log" in handles else None
         generic = (
@@ -376,15 +375,11 @@ def write_logs(
                 entry[1] += s.duration_ms
         if general is not None:
             general.close(t)
-    finally:
-        for handle in handles.values():
-            handle.close()
-    if "pg_stat_statements" in paths:
-        _write_pgss(paths["pg_stat_statements"], pgss)
-    if "mysql_digest" in paths:
-        _write_digest(paths["mysql_digest"], digest)
+        if "pg_stat_statements" in handles:
+            _write_pgss(handles["pg_stat_statements"], pgss)
+        if "mysql_digest" in handles:
+            _write_digest(handles["mysql_digest"], digest)
     summary = {"statements": count, "seed": seed, "sessions": sessions,
                "operations": dict(sorted(ops.items())), "rolled_back": dict(sorted(rolled_back.items()))}  # fmt: skip
-    paths["summary"] = out / "simulation.json"
-    paths["summary"].write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    paths["summary"] = serde.save(summary, out / "simulation.json")
     return paths

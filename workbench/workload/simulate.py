@@ -151,11 +151,13 @@ def _browse(rng: random.Random, pop: Population, t: float) -> list[Step]:
              (product,)),
             ("SELECT url, alt_text FROM product_images WHERE product_id = ? ORDER BY sort_order", (product,)),
             ("SELECT pp.price, pl.currency_code FROM product_prices pp JOIN price_lists pl ON pl.id = pp.price_list_id "
-             "WHERE pp.product_id = ? AND pl.code = ? AND pp.valid_from <= ? AND (pp.valid_to IS NULL OR pp.valid_to > ?)",
+             "WHERE pp.product_id = ? AND pl.code = ? AND pp.valid_from <= ? "
+             "AND (pp.valid_to IS NULL OR pp.valid_to > ?)",
              (product, "RETAIL-EUR", _ts(t)[:10], _ts(t)[:10])),
             ("SELECT SUM(ws.quantity_on_hand - ws.quantity_reserved) AS available FROM warehouse_stock ws "
              "JOIN warehouses w ON w.id = ws.warehouse_id WHERE ws.product_id = ? AND w.is_active = TRUE", (product,)),
-            ("SELECT r.rating, r.title, c.first_name FROM product_reviews r LEFT JOIN customers c ON c.id = r.customer_id "
+            ("SELECT r.rating, r.title, c.first_name FROM product_reviews r "
+             "LEFT JOIN customers c ON c.id = r.customer_id "
              "WHERE r.product_id = ? AND r.is_approved = TRUE ORDER BY r.created_at DESC LIMIT 5", (product,)),
         ]  # fmt: skip
     return steps
@@ -166,7 +168,8 @@ def _search(rng: random.Random, pop: Population, t: float) -> list[Step]:
     return [
         ("SELECT p.id, p.name, p.list_price FROM products p WHERE (p.name LIKE ? OR p.sku = ?) "
          "AND p.is_discontinued = FALSE ORDER BY p.name LIMIT 50", (f"%{term}%", term.upper())),
-        ("INSERT INTO search_log (session_id, customer_id, search_terms, results_count, searched_at) VALUES (?, ?, ?, ?, ?)",
+        ("INSERT INTO search_log (session_id, customer_id, search_terms, results_count, searched_at) "
+         "VALUES (?, ?, ?, ?, ?)",
          (_id(rng, 5_000_000), _id(rng, pop.customers) if rng.random() < 0.4 else None, term, int(rng.random() * 60),
           _ts(t))),
     ]  # fmt: skip
@@ -205,14 +208,15 @@ def _register(rng: random.Random, pop: Population, t: float) -> list[Step]:
     country = rng.choice(_COUNTRIES)
     steps: list[Step] = [
         ("SELECT COUNT(*) FROM customers WHERE email = ?", (f"customer{customer}@example.com",)),
-        ("INSERT INTO customers (customer_group_id, email, first_name, last_name, phone1, country_code, preferred_currency, "
-         "status_id, is_wholesale, marketing_opt_in, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ("INSERT INTO customers (customer_group_id, email, first_name, last_name, phone1, country_code, "
+         "preferred_currency, status_id, is_wholesale, marketing_opt_in, created_at) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
          (1, f"customer{customer}@example.com", first, last, f"+49 {_id(rng, 10**9)}", country, "EUR", 1, False,
           rng.random() < 0.5, _ts(t))),
-        ("INSERT INTO addresses (customer_id, address_type, line1, city, postcode, country_code, is_deleted, created_at) "
-         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-         (customer, "both", f"{_id(rng, 200)} Main Street", rng.choice(_CITIES), f"{_id(rng, 99999):05d}", country, False,
-          _ts(t))),
+        ("INSERT INTO addresses (customer_id, address_type, line1, city, postcode, country_code, is_deleted, "
+         "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         (customer, "both", f"{_id(rng, 200)} Main Street", rng.choice(_CITIES), f"{_id(rng, 99999):05d}", country,
+          False, _ts(t))),
         ("UPDATE customers SET default_address_id = ? WHERE id = ?", (address, customer)),
     ]  # fmt: skip
     if rng.random() < 0.5:
@@ -232,7 +236,8 @@ def _checkout(rng: random.Random, pop: Population, t: float) -> list[Step]:
     steps: list[Step] = [
         ("SELECT c.id, c.customer_group_id, cg.price_list_id, cg.discount_percent FROM customers c "
          "JOIN customer_groups cg ON cg.id = c.customer_group_id WHERE c.id = ?", (customer,)),
-        ("SELECT id, line1, city, country_code FROM addresses WHERE customer_id = ? AND is_deleted = FALSE", (customer,)),
+        ("SELECT id, line1, city, country_code FROM addresses WHERE customer_id = ? AND is_deleted = FALSE",
+         (customer,)),
         ("SELECT ci.product_id, ci.quantity, p.list_price, p.tax_class FROM cart_items ci "
          "JOIN products p ON p.id = ci.product_id WHERE ci.cart_id = ?", (cart,)),
         *_next_number("order_number"),
@@ -258,8 +263,8 @@ def _checkout(rng: random.Random, pop: Population, t: float) -> list[Step]:
              (order, line_no, product, qty, 19.99, round(19.99 * qty, 2), 19.0, warehouse)),
             ("UPDATE warehouse_stock SET quantity_reserved = quantity_reserved + ?, updated_at = ? "
              "WHERE warehouse_id = ? AND product_id = ?", (qty, _ts(t), warehouse, product)),
-            ("INSERT INTO stock_reservations (order_id, order_line_id, product_id, warehouse_id, quantity, reserved_at, "
-             "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ("INSERT INTO stock_reservations (order_id, order_line_id, product_id, warehouse_id, quantity, "
+             "reserved_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
              (order, line_id, product, warehouse, qty, _ts(t), _ts(t + 86_400))),
         ]  # fmt: skip
     if rng.random() < 0.15:
@@ -320,14 +325,16 @@ def _ship(rng: random.Random, pop: Population, t: float) -> list[Step]:
     steps += [
         ("DELETE FROM stock_reservations WHERE order_id = ?", (order,)),
         ("UPDATE orders SET status_id = ?, updated_at = ? WHERE id = ?", (3, _ts(t), order)),
-        ("INSERT INTO order_status_history (order_id, status_id, changed_at, changed_by, note_text) VALUES (?, ?, ?, ?, ?)",
+        ("INSERT INTO order_status_history (order_id, status_id, changed_at, changed_by, note_text) "
+         "VALUES (?, ?, ?, ?, ?)",
          (order, 3, _ts(t), _id(rng, pop.staff), "shipped")),
         *_next_number("invoice_number"),
         ("INSERT INTO invoices (invoice_number, order_id, customer_id, issued_on, due_on, tax_amount, total_amount, "
          "currency_code, status_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
          (f"INV-{invoice}", order, _hot(rng, pop.customers), _ts(t)[:10], _ts(t + 30 * 86_400)[:10], 19.0, 123.9, "EUR",
           40)),
-        ("INSERT INTO invoice_lines (invoice_id, order_line_id, description, quantity, unit_price, line_total, tax_rate) "
+        ("INSERT INTO invoice_lines (invoice_id, order_line_id, description, quantity, unit_price, line_total, "
+         "tax_rate) "
          "SELECT ?, ol.id, p.name, ol.quantity, ol.unit_price, ol.line_total, ol.tax_rate FROM order_lines ol "
          "JOIN products p ON p.id = ol.product_id WHERE ol.order_id = ?", (invoice, order)),
         ("INSERT INTO notifications (customer_id, template_id, channel, order_id, sent_at, delivery_status) "
@@ -342,7 +349,8 @@ def _track(rng: random.Random, pop: Population, t: float) -> list[Step]:
     return [
         ("SELECT s.id, s.status_id, c.name, c.tracking_url_template FROM shipments s "
          "JOIN carriers c ON c.id = s.carrier_id WHERE s.tracking_number = ?", (f"TRK{rng.getrandbits(40):010d}",)),
-        ("INSERT INTO tracking_events (shipment_id, event_code, description, location, occurred_at) VALUES (?, ?, ?, ?, ?)",
+        ("INSERT INTO tracking_events (shipment_id, event_code, description, location, occurred_at) "
+         "VALUES (?, ?, ?, ?, ?)",
          (shipment, rng.choice(("IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED")), "carrier scan", rng.choice(_CITIES),
           _ts(t))),
     ]  # fmt: skip
@@ -366,17 +374,21 @@ def _customer_360(rng: random.Random, pop: Population, t: float) -> list[Step]:
     return [
         ("SELECT c.id, c.email, c.first_name, c.last_name, c.phone1, c.phone2, c.country_code, c.created_at, "
          "c.last_login_at, cg.name AS customer_group, cg.discount_percent, wa.company_name, wa.vat_number, "
-         "wa.credit_limit, wa.payment_terms_days, a.line1, a.line2, a.city, a.postcode, a.country_code AS address_country, "
+         "wa.credit_limit, wa.payment_terms_days, a.line1, a.line2, a.city, a.postcode, "
+         "a.country_code AS address_country, "
          "COUNT(DISTINCT o.id) AS order_count, SUM(o.total_amount) AS order_total, MAX(o.order_date) AS last_order, "
-         "COUNT(DISTINCT i.id) AS invoices, SUM(CASE WHEN i.paid_on IS NULL THEN i.total_amount ELSE 0 END) AS open_amount, "
+         "COUNT(DISTINCT i.id) AS invoices, "
+         "SUM(CASE WHEN i.paid_on IS NULL THEN i.total_amount ELSE 0 END) AS open_amount, "
          "COUNT(DISTINCT r.id) AS returns, SUM(lt.points) AS loyalty_points, MAX(n.sent_at) AS last_notification, "
          "MAX(ws.started_at) AS last_session FROM customers c JOIN customer_groups cg ON cg.id = c.customer_group_id "
-         "LEFT JOIN wholesale_accounts wa ON wa.customer_id = c.id LEFT JOIN addresses a ON a.id = c.default_address_id "
+         "LEFT JOIN wholesale_accounts wa ON wa.customer_id = c.id "
+         "LEFT JOIN addresses a ON a.id = c.default_address_id "
          "LEFT JOIN orders o ON o.customer_id = c.id LEFT JOIN invoices i ON i.order_id = o.id "
          "LEFT JOIN returns r ON r.order_id = o.id LEFT JOIN loyalty_transactions lt ON lt.customer_id = c.id "
          "LEFT JOIN notifications n ON n.customer_id = c.id LEFT JOIN web_sessions ws ON ws.customer_id = c.id "
          "WHERE c.id = ? GROUP BY c.id, c.email, c.first_name, c.last_name, c.phone1, c.phone2, c.country_code, "
-         "c.created_at, c.last_login_at, cg.name, cg.discount_percent, wa.company_name, wa.vat_number, wa.credit_limit, "
+         "c.created_at, c.last_login_at, cg.name, cg.discount_percent, wa.company_name, wa.vat_number, "
+         "wa.credit_limit, "
          "wa.payment_terms_days, a.line1, a.line2, a.city, a.postcode, a.country_code", (customer,)),
         ("SELECT body, created_at FROM notes WHERE entity_type = ? AND entity_id = ? ORDER BY created_at DESC",
          ("customer", customer)),
@@ -397,9 +409,11 @@ def _return(rng: random.Random, pop: Population, t: float) -> list[Step]:
          "VALUES (?, ?, ?, ?, ?)", (rma, _id(rng, 20_000_000), qty, "opened", 19.99)),
         ("UPDATE warehouse_stock SET quantity_on_hand = quantity_on_hand + ?, updated_at = ? "
          "WHERE warehouse_id = ? AND product_id = ?", (qty, _ts(t), warehouse, product)),
-        ("INSERT INTO stock_movements (warehouse_id, product_id, movement_type, quantity, reference_type, reference_id, "
-         "moved_at) VALUES (?, ?, ?, ?, ?, ?, ?)", (warehouse, product, "return", qty, "return", rma, _ts(t))),
-        ("INSERT INTO refunds (payment_id, return_id, amount, refunded_at, processed_by, reason) VALUES (?, ?, ?, ?, ?, ?)",
+        ("INSERT INTO stock_movements (warehouse_id, product_id, movement_type, quantity, reference_type, "
+         "reference_id, moved_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+         (warehouse, product, "return", qty, "return", rma, _ts(t))),
+        ("INSERT INTO refunds (payment_id, return_id, amount, refunded_at, processed_by, reason) "
+         "VALUES (?, ?, ?, ?, ?, ?)",
          (_id(rng, pop.payments), rma, 19.99, _ts(t), _id(rng, pop.staff), "return")),
         ("INSERT INTO notes (entity_type, entity_id, body, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
          ("return", rma, "customer called about the refund", _id(rng, pop.staff), _ts(t))),
@@ -413,7 +427,8 @@ def _receive_goods(rng: random.Random, pop: Population, t: float) -> list[Step]:
     steps: list[Step] = [
         ("SELECT po.id, po.supplier_id, s.\"SupplierName\" FROM purchase_orders po "
          "JOIN \"tblSupplier\" s ON s.\"SupplierID\" = po.supplier_id WHERE po.id = ?", (po,)),
-        ("INSERT INTO \"GoodsReceipt\" (\"PurchaseOrderID\", \"WarehouseID\", \"ReceivedAt\", \"ReceivedBy\", \"Notes\") "
+        ("INSERT INTO \"GoodsReceipt\" "
+         "(\"PurchaseOrderID\", \"WarehouseID\", \"ReceivedAt\", \"ReceivedBy\", \"Notes\") "
          "VALUES (?, ?, ?, ?, ?)", (po, warehouse, _ts(t), _id(rng, pop.staff), "pallet ok")),
     ]  # fmt: skip
     for _ in range(1 + int(rng.random() * 4)):
@@ -440,7 +455,8 @@ def _purchase(rng: random.Random, pop: Population, t: float) -> list[Step]:
     po = pop.purchase_orders + _id(rng, 1_000_000)
     steps: list[Step] = [
         ("SELECT ws.product_id, sp.supplier_id, sp.cost_price, ws.quantity_on_hand, ws.reorder_level "
-         "FROM warehouse_stock ws JOIN supplier_products sp ON sp.product_id = ws.product_id AND sp.is_preferred = TRUE "
+         "FROM warehouse_stock ws "
+         "JOIN supplier_products sp ON sp.product_id = ws.product_id AND sp.is_preferred = TRUE "
          "WHERE ws.warehouse_id = ? AND ws.quantity_on_hand < ws.reorder_level", (warehouse,)),
         ("SELECT \"SupplierID\", \"SupplierName\", \"PaymentTermsDays\" FROM \"tblSupplier\" "
          "WHERE \"SupplierID\" = ? AND \"IsActive\" = TRUE", (supplier,)),
@@ -484,7 +500,8 @@ def _month_end(rng: random.Random, pop: Population, t: float) -> list[Step]:
          "LEFT JOIN returns r ON r.order_id = s.order_id LEFT JOIN return_items ri ON ri.return_id = r.id "
          "WHERE s.shipped_at >= ? AND s.shipped_at < ? GROUP BY w.code", (start, end)),
         ("DELETE FROM rpt_daily_sales WHERE sales_date >= ? AND sales_date < ?", (start, end)),
-        ("INSERT INTO rpt_daily_sales (sales_date, country_code, channel, currency_code, order_count, units_sold, revenue) "
+        ("INSERT INTO rpt_daily_sales "
+         "(sales_date, country_code, channel, currency_code, order_count, units_sold, revenue) "
          "SELECT CAST(o.order_date AS DATE), a.country_code, o.channel, o.currency_code, COUNT(DISTINCT o.id), "
          "SUM(ol.quantity), SUM(ol.line_total) FROM orders o JOIN order_lines ol ON ol.order_id = o.id "
          "JOIN addresses a ON a.id = o.billing_address_id WHERE o.order_date >= ? AND o.order_date < ? "
@@ -500,7 +517,8 @@ def _staff_admin(rng: random.Random, pop: Population, t: float) -> list[Step]:
     member = _id(rng, pop.staff)
     return [
         ("SELECT s.id, s.first_name, s.last_name, d.name AS department, m.last_name AS manager FROM staff s "
-         "JOIN departments d ON d.id = s.department_id LEFT JOIN staff m ON m.id = s.manager_id WHERE s.id = ?", (member,)),
+         "JOIN departments d ON d.id = s.department_id LEFT JOIN staff m ON m.id = s.manager_id WHERE s.id = ?",
+         (member,)),
         ("UPDATE staff SET job_title = ? WHERE id = ?", ("Senior " + rng.choice(("Buyer", "Picker", "Agent")), member)),
         ("INSERT INTO staff_roles (staff_id, role_id, granted_at) VALUES (?, ?, ?)", (member, _id(rng, 12), _ts(t))),
         ("UPDATE settings SET setting_value = ?, updated_at = ? WHERE setting_key = ?",
@@ -516,10 +534,12 @@ def _promotions(rng: random.Random, pop: Population, t: float) -> list[Step]:
         ("INSERT INTO promotions (name, promo_type, discount_percent, starts_at, ends_at, created_by, is_active) "
          "VALUES (?, ?, ?, ?, ?, ?, ?)",
          (f"Spring sale {promotion}", "percent", 10.0, _ts(t), _ts(t + 14 * 86_400), _id(rng, pop.staff), True)),
-        *[("INSERT INTO promotion_products (promotion_id, product_id) VALUES (?, ?)", (promotion, p)) for p in products],
+        *[("INSERT INTO promotion_products (promotion_id, product_id) VALUES (?, ?)", (promotion, p))
+          for p in products],
         ("INSERT INTO coupons (code, promotion_id, max_uses, times_used, expires_at) VALUES (?, ?, ?, ?, ?)",
          (f"SPRING{promotion}", promotion, 1000, 0, _ts(t + 14 * 86_400))),
-        ("UPDATE product_prices SET valid_to = ? WHERE product_id IN (?) AND valid_to IS NULL", (_ts(t)[:10], products)),
+        ("UPDATE product_prices SET valid_to = ? WHERE product_id IN (?) AND valid_to IS NULL",
+         (_ts(t)[:10], products)),
         _audit(rng, pop, t, "promotions", "INSERT", promotion),
     ]  # fmt: skip
 
@@ -527,10 +547,10 @@ def _promotions(rng: random.Random, pop: Population, t: float) -> list[Step]:
 def _review(rng: random.Random, pop: Population, t: float) -> list[Step]:
     product = _hot(rng, pop.products)
     return [
-        ("INSERT INTO product_reviews (product_id, customer_id, order_id, rating, title, body, created_at, is_approved) "
-         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-         (product, _hot(rng, pop.customers), _id(rng, pop.orders), 1 + int(rng.random() * 5), "Nice", "Works as described",
-          _ts(t), False)),
+        ("INSERT INTO product_reviews (product_id, customer_id, order_id, rating, title, body, created_at, "
+         "is_approved) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         (product, _hot(rng, pop.customers), _id(rng, pop.orders), 1 + int(rng.random() * 5), "Nice",
+          "Works as described", _ts(t), False)),
     ]  # fmt: skip
 
 
@@ -586,7 +606,8 @@ class _Worker:
 
 
 def simulate(statements: int = 100_000, seed: int = 7, sessions: int = 16,
-             operations: Sequence[Operation] = OPERATIONS, population: Population | None = None) -> Iterator[SimStatement]:  # fmt: skip
+             operations: Sequence[Operation] = OPERATIONS, population: Population | None = None
+             ) -> Iterator[SimStatement]:  # fmt: skip
     """The sample workload as a stream of statements, deterministic for a given seed.
 
     Transactional operations are wrapped in ``BEGIN`` ... ``COMMIT`` (or ``ROLLBACK``); the

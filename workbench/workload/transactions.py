@@ -3,10 +3,11 @@
 Where the source names transactions (PostgreSQL csvlog's virtual transaction id, a ``transaction``
 key in JSON Lines) that id is the transaction: it ends when the session moves to another id,
 commits, or logs a statement without an id (PostgreSQL writes ``B/0`` once a transaction is over,
-so an autocommit statement logged after it ran has none). Otherwise each session is replayed: ``BEGIN``/``START TRANSACTION`` open a block that
-``COMMIT``/``END``/``ROLLBACK`` close, ``SET autocommit = 0`` makes every statement open one
-implicitly (MySQL drivers), and any other statement is a transaction of one. Rolled-back
-transactions are kept: they ran, and their tables were locked together.
+so an autocommit statement logged after it ran has none). Otherwise each session is replayed:
+``BEGIN``/``START TRANSACTION`` open a block that ``COMMIT``/``END``/``ROLLBACK`` close,
+``SET autocommit = 0`` makes every statement open one implicitly (MySQL drivers), and any other
+statement is a transaction of one. Rolled-back transactions are kept: they ran, and their tables
+were locked together.
 
 Only open transactions are held (at most one per session), and finished ones are reduced at once
 to their shape (tables read, tables written), so memory grows with sessions and shapes, never
@@ -16,7 +17,7 @@ with the number of statements.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Protocol
+from typing import Any, Protocol
 
 Shape = tuple[frozenset[str], frozenset[str]]
 
@@ -44,7 +45,7 @@ class TransactionGrouper:
 
     def __init__(self) -> None:
         self.shapes: Counter[Shape] = Counter()
-        self.open_transactions: dict[str | None, list] = {}  # type: ignore[type-arg]
+        self.open_transactions: dict[str | None, list[Any]] = {}
         """Per session, the open transaction: ``[transaction id (None: implicit), template, ...]``."""
         self._manual: set[str | None] = set()
         self._shape_of: dict[tuple[TemplateLike, ...], Shape | None] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workbench.assess.graph import communities, community_of, fk_graph, reference_tables, referrers
-from workbench.assess.lint.finding import Finding
+from workbench.assess.lint.finding import Finding, Severity
 from workbench.assess.lint.settings import DEFAULT, LintSettings
 from workbench.schema import Schema
 
@@ -30,6 +30,7 @@ def hub_tables(schema: Schema, settings: LintSettings | None = None) -> list[Fin
             or spread < settings.hub_min_communities
         ):
             continue
+        severity: Severity
         if node in reference:
             severity, advice = "info", "looks like reference data: replicate it to the services that read it"
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from workbench.assess.coltypes import ColumnType, parse_type
-from workbench.assess.lint.finding import Finding
+from workbench.assess.lint.finding import Finding, Severity
 from workbench.assess.lint.settings import DEFAULT, LintSettings
 from workbench.assess.naming import snake
 from workbench.schema import Schema
@@ -27,7 +27,7 @@ def inconsistent_column_types(schema: Schema, settings: LintSettings | None = No
             if name not in settings.generic_column_names:
                 uses[name].append((t.key, c.name, parse_type(c.type, schema.dialect)))
     found = []
-    for name, occurrences in sorted(uses.items()):
+    for _name, occurrences in sorted(uses.items()):
         counts = Counter(ct.canonical for _, _, ct in occurrences)
         if len(counts) < 2:
             continue
@@ -37,7 +37,7 @@ def inconsistent_column_types(schema: Schema, settings: LintSettings | None = No
         for key, column, ct in occurrences:
             if ct.canonical == usual:
                 continue
-            severity = "warning" if ct.family != usual_type.family else "info"
+            severity: Severity = "warning" if ct.family != usual_type.family else "info"
             example = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
             found.append(
                 Finding(

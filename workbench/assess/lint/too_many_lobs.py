@@ -21,7 +21,8 @@ def too_many_lobs(schema: Schema, settings: LintSettings | None = None) -> list[
                     "info",
                     t.key,
                     lobs,
-                    f"{len(lobs)} large-object columns ({', '.join(lobs)}): heavy rows slow the copy, CDC and checks of a move",
+                    f"{len(lobs)} large-object columns ({', '.join(lobs)}): heavy rows slow the copy, CDC and checks "
+                    "of a move",
                 )
             )
     return found

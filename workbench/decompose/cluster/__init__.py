@@ -40,6 +40,9 @@ METHODS: dict[str, Method] = {
 RESOLUTION_METHODS = frozenset({"louvain", "greedy_modularity", "agglomerative", "leiden"})
 """Methods for which ``resolution`` changes the result (label propagation has none)."""
 
+SEEDED_METHODS = frozenset({"louvain", "label_propagation", "leiden"})
+"""Methods whose result depends on the seed (the others are deterministic)."""
+
 
 def canonical(parts: Iterable[Iterable[Hashable]]) -> list[set[Any]]:
     """Clusters as sets, largest first, ties by smallest member: a stable order for every method."""

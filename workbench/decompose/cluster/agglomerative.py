@@ -30,7 +30,7 @@ def agglomerative(g: nx.Graph, *, resolution: float = 1.0, k: int | None = None,
     size = [1] * n
     vol = [0.0] * n
     adj: list[dict[int, float]] = [defaultdict(float) for _ in range(n)]
-    for a, b, w in g.edges(data="weight"):
+    for a, b, w in g.edges(data="weight", default=1.0):
         i, j = index[a], index[b]
         if i == j:
             continue

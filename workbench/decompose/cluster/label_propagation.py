@@ -6,7 +6,7 @@ from typing import Any
 
 import networkx as nx
 
-from workbench.decompose.cluster._fit import fit_k
+from workbench.decompose.cluster.fit import fit_k
 
 
 def label_propagation(g: nx.Graph, *, resolution: float = 1.0, k: int | None = None,

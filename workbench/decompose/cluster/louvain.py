@@ -7,7 +7,7 @@ from typing import Any
 
 import networkx as nx
 
-from workbench.decompose.cluster._fit import fit_k
+from workbench.decompose.cluster.fit import fit_k
 
 
 def _run(g: nx.Graph, resolution: float, seed: int) -> list[set[Any]]:

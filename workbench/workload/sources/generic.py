@@ -56,7 +56,7 @@ def read_jsonl(source: str, issues: IssueSink) -> Iterator[Statement]:
 
 def read_csv(source: str, issues: IssueSink) -> Iterator[Statement]:
     """Statements of a CSV file whose header names the JSON Lines keys (``sql`` required)."""
-    wanted = {"sql": ("!sql",), "calls": ("calls",), "session": ("session",), "transaction": ("transaction",),
-              "duration_ms": ("duration_ms",)}  # fmt: skip
+    wanted: dict[str, tuple[str, ...]] = {"sql": ("!sql",), "calls": ("calls",), "session": ("session",),
+                                          "transaction": ("transaction",), "duration_ms": ("duration_ms",)}
     for fields, calls, duration in csv_records(source, issues, wanted, time_field="duration_ms"):
         yield fields["sql"] or "", calls, duration, _opt(fields["session"]), _opt(fields["transaction"])

@@ -17,7 +17,7 @@ from workbench.errors import WorkbenchError
 from workbench.workload.sources.base import IssueSink, Statement, csv_records, is_url
 
 PICOSECONDS_PER_MS = 1e9
-_WANTED = {"text": ("!digest_text",), "calls": ("count_star",), "time": ("sum_timer_wait",)}
+_WANTED: dict[str, tuple[str, ...]] = {"text": ("!digest_text",), "calls": ("count_star",), "time": ("sum_timer_wait",)}
 
 
 def read(source: str, issues: IssueSink) -> Iterator[Statement]:

@@ -57,6 +57,8 @@ def read(source: str, issues: IssueSink) -> Iterator[Statement]:
                 continue
             message = row[13]
             m = match(message)
+            if m is None:  # (cannot happen: every part of _MESSAGE is optional)
+                continue
             duration, kind = m.groups()
             if kind is None:  # parse/bind, connections, checkpoints, a bare log_duration
                 if duration is not None and m.end() == len(message):
