@@ -302,14 +302,13 @@ def view_select(definition: str, dialect: str | None) -> str:
     from sqlglot import exp
 
     from workbench.design.queries import parse_quietly
-    from workbench.design.sqltypes import SQLGLOT_DIALECTS
 
     ast = parse_quietly(definition, dialect) if definition.strip() else None
     if isinstance(ast, exp.Create):
         ast = ast.expression
     if not isinstance(ast, exp.Query):
         return ""
-    return ast.sql(dialect=SQLGLOT_DIALECTS.get(dialect or "", dialect))
+    return ast.sql(dialect=sqlglot_dialect(dialect))
 
 
 def _extra_columns(sql: str) -> list[tuple[str, str]]:

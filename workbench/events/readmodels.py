@@ -25,8 +25,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from workbench.db import sqlglot_dialect
 from workbench.design.projections import fill_select
-from workbench.design.sqltypes import SQLGLOT_DIALECTS
 from workbench.events.keys import batches, key_in
 from workbench.events.topology import ReadModelPlan
 
@@ -64,7 +64,7 @@ def local_view_sql(rm: ReadModelPlan, schema: str | None, source_dialect: str, d
                 return table
         return node
 
-    return ast.transform(swap).sql(dialect=SQLGLOT_DIALECTS.get(dialect, dialect))
+    return ast.transform(swap).sql(dialect=sqlglot_dialect(dialect))
 
 
 class ReadModelSql:

@@ -105,7 +105,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     thread.join()
     if "error" in box:
         raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
+    return box["value"]
 
 
 async def gather(design: Design, target: Target, broker: Broker | None, services: Iterable[str] | None = None,
