@@ -41,6 +41,22 @@ class OutboxEvent:
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
+class HexUuid(sa.types.TypeDecorator[uuid.UUID]):
+    """A UUID in the ``CHAR(32)`` hex column the design creates on MySQL/MariaDB. (SQLAlchemy's ``Uuid``
+    binds MariaDB's native 36-character form once connected, which that column cannot hold.)"""
+
+    impl = sa.CHAR(32)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str | None:
+        if value is None:
+            return None
+        return (value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))).hex
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> uuid.UUID | None:
+        return None if value is None else uuid.UUID(str(value))
+
+
 class ServiceTables:
     """The typed tables of one service on a target (as the design creates them), by name."""
 
@@ -49,6 +65,11 @@ class ServiceTables:
         self.dialect = target.dialect
         self.schema = target.schema(design, service)
         self.metadata = service_metadata(design, service, target.dialect)
+        if target.dialect == "mysql":
+            for t in self.metadata.tables.values():
+                for c in t.columns:
+                    if isinstance(c.type, sa.Uuid):
+                        c.type = HexUuid()
         self.by_name = {t.name: t for t in self.metadata.tables.values()}
         jobs = messaging(design.service(service))
         missing = sorted({"outbox", "inbox", "versions"} - set(jobs))
