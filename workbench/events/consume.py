@@ -356,7 +356,7 @@ def _one_line(text: str) -> str:
 
 def _line(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
-    args = getattr(orig, "args", ())
+    args: tuple[Any, ...] = tuple(getattr(orig, "args", ()))
     text = args[1] if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str) else str(orig)
     lines = [x.strip() for x in text.strip().splitlines() if x.strip()]  # PyMySQL's (code, message): the message
     return scrub(lines[0] if lines else type(orig).__name__)
