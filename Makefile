@@ -10,7 +10,7 @@ SAMPLE_URL := sqlite:///$(SAMPLE)
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: setup sample demo test browser bench clean
+.PHONY: setup sample demo test fuzz browser bench clean
 
 setup: $(STAMP)
 
@@ -30,6 +30,7 @@ demo: setup sample
 	@echo "report: reports/sample/index.html"
 
 # The report's browser tests need Debian's chromium; install it where we may (root), as CI does.
+# The explorer's browser test drives the same chromium with Playwright (a dev dependency): no browser download.
 browser:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
@@ -41,6 +42,11 @@ test: setup sample browser
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest --nbval-lax --nbval-kernel-name workbench \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks/
+
+# The property tests of `make test` (tests/test_fuzz_*.py) with many more examples, random each run;
+# what they find is kept in .hypothesis/ and replayed first next time.
+fuzz: setup sample
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -m fuzz --hypothesis-show-statistics tests/
 
 bench: setup sample
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done

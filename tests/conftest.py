@@ -3,10 +3,12 @@ sample database."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from servers import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,3 +66,32 @@ def _forget_secrets() -> Iterator[None]:
     yield
     db._SECRETS.clear()
     db._SECRETS.update(before)
+
+
+@pytest.fixture(scope="session")
+def sync_design(small_sample_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The design of the 2% sample with a short simulated workload, written to a folder (the sync tests')."""
+    from workbench.decompose import decompose
+    from workbench.design import design, write_design
+    from workbench.introspect import introspect
+    from workbench.workload import ingest
+    from workbench.workload.simlog import write_logs
+
+    folder = tmp_path_factory.getbasetemp() / "sync_sample_design"
+    if not (folder / "design.json").exists():
+        schema = introspect(f"sqlite:///{small_sample_path}", progress=False)
+        logs = write_logs(folder / "logs", statements=3_000, formats=["jsonl"])
+        workload = ingest([str(logs["jsonl"])], "jsonl", schema=schema)
+        write_design(design(schema, decompose(schema, workload, stability=0), workload), folder,
+                     ["postgresql", "mysql", "sqlite"])
+    return folder
+
+
+# Hypothesis profiles for the property tests (tests/test_fuzz_*.py): `make test` runs a few examples,
+# the same ones every run (derandomized, no example database: deterministic and fast); `make fuzz`
+# (HYPOTHESIS_PROFILE=fuzz) runs many random ones and keeps what fails in .hypothesis/.
+settings.register_profile("ci", max_examples=15, derandomize=True, database=None, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile("fuzz", max_examples=400, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -56,6 +56,11 @@ def shapes(w: Workload) -> dict[tuple[tuple[str, ...], tuple[str, ...]], int]:
     return {(tuple(t.tables_read), tuple(t.tables_written)): t.count for t in w.transactions}
 
 
+def _with(shapes: dict[tuple[tuple[str, ...], tuple[str, ...]], int], shape: tuple[tuple[str, ...], tuple[str, ...]]
+          ) -> dict[tuple[tuple[str, ...], tuple[str, ...]], int]:
+    return {**shapes, shape: shapes.get(shape, 0) + 1}
+
+
 def expected(
     t: dict[str, str], multi_statement_one_transaction: bool
 ) -> dict[tuple[tuple[str, ...], tuple[str, ...]], int]:
@@ -104,6 +109,26 @@ def _mysql_app(url: sa.URL, tables: dict[str, str]) -> None:
     auto.close()
 
 
+def _other_database_app(url: sa.URL, other: str, tables: dict[str, str]) -> None:
+    """A session on another database with the same table names (chosen by ``USE``), which then moves
+    to the URL's database (``Init DB``): only what it does there belongs to the URL's workload."""
+    s, a = tables["stock"], tables["audit"]
+    conn = pymysql.connect(host=url.host, port=url.port or 3306, user=url.username, password=url.password or "",
+                           autocommit=True)
+    with conn.cursor() as cur:
+        cur.execute(f"USE `{other}`")
+        cur.execute(f"UPDATE {s} SET qty = 0 WHERE id = 99")
+        cur.execute(f"SELECT * FROM {a}")
+    conn.select_db(url.database)
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT qty FROM {s} WHERE id = 2")
+    conn.close()
+
+
+OTHER_DATABASE_SHAPES = (((), ("stock",)), (("audit",), ()))
+"""What :func:`_other_database_app` did on the other database (by table role)."""
+
+
 @pytest.fixture(scope="module")
 def mariadb_capture() -> Iterator[dict[str, Any]]:
     """Run the application with the general log on (file and table), restoring the server's settings."""
@@ -121,11 +146,14 @@ def mariadb_capture() -> Iterator[dict[str, Any]]:
     folder.chmod(0o777)
     path = folder / "general.log"
     url = sa.make_url(MY_ADMIN_URL).set(database=db)
+    other = f"{db}_other"
     with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE `{db}`"))
-        conn.execute(sa.text(f"CREATE TABLE `{db}`.{tables['orders']} (id INT PRIMARY KEY, note VARCHAR(40))"))
-        conn.execute(sa.text(f"CREATE TABLE `{db}`.{tables['stock']} (id INT PRIMARY KEY, qty INT)"))
-        conn.execute(sa.text(f"CREATE TABLE `{db}`.{tables['audit']} (id INT AUTO_INCREMENT PRIMARY KEY, what TEXT)"))
+        for name in (db, other):
+            conn.execute(sa.text(f"CREATE DATABASE `{name}`"))
+            conn.execute(sa.text(f"CREATE TABLE `{name}`.{tables['orders']} (id INT PRIMARY KEY, note VARCHAR(40))"))
+            conn.execute(sa.text(f"CREATE TABLE `{name}`.{tables['stock']} (id INT PRIMARY KEY, qty INT)"))
+            conn.execute(sa.text(f"CREATE TABLE `{name}`.{tables['audit']} (id INT AUTO_INCREMENT PRIMARY KEY, "
+                                 "what TEXT)"))
         conn.execute(sa.text(f"INSERT INTO `{db}`.{tables['stock']} VALUES (1, 10)"))
         before = conn.execute(
             sa.text("SELECT @@global.general_log, @@global.log_output, @@global.general_log_file")
@@ -135,6 +163,7 @@ def mariadb_capture() -> Iterator[dict[str, Any]]:
             conn.execute(sa.text("SET GLOBAL log_output = 'FILE,TABLE'"))
             conn.execute(sa.text("SET GLOBAL general_log = ON"))
             _mysql_app(url, tables)
+            _other_database_app(url, other, tables)
         finally:
             conn.execute(sa.text("SET GLOBAL general_log = :v"), {"v": before[0]})
             conn.execute(sa.text("SET GLOBAL log_output = :v"), {"v": before[1]})
@@ -148,6 +177,7 @@ def mariadb_capture() -> Iterator[dict[str, Any]]:
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{db}`"))
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{other}`"))
         admin.dispose()
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -164,7 +194,10 @@ def test_real_mariadb_general_log_file(mariadb_capture: dict[str, Any]) -> None:
         pytest.skip("the MariaDB server does not share this machine's file system: the table test covers it")
     tables = mariadb_capture["tables"]
     w = ingest([str(path)], "mysql_general_log", schema=schema_for(tables, "mysql"))
-    assert shapes(w) == expected(tables, multi_statement_one_transaction=False)
+    want = _with(expected(tables, multi_statement_one_transaction=False), ((tables["stock"],), ()))
+    for reads, writes in OTHER_DATABASE_SHAPES:  # a file has every database's sessions
+        want = _with(want, (tuple(tables[t] for t in reads), tuple(tables[t] for t in writes)))
+    assert shapes(w) == want
     assert {i.kind for i in w.issues} == {"multi_statement"}
     assert not any("order 1" in t.text for t in w.templates)  # values never reach the workload
 
@@ -173,7 +206,12 @@ def test_real_mariadb_general_log_file(mariadb_capture: dict[str, Any]) -> None:
 def test_real_mariadb_general_log_table(mariadb_capture: dict[str, Any]) -> None:
     tables = mariadb_capture["tables"]
     w = ingest([mariadb_capture["url"]], "mysql_general_log", schema=schema_for(tables, "mysql"))
-    assert shapes(w) == expected(tables, multi_statement_one_transaction=False)
+    # the URL's database only: the other database's statements on tables of the same names are not counted,
+    # the session's statement after it moved to the URL's database is
+    assert shapes(w) == _with(expected(tables, multi_statement_one_transaction=False), ((tables["stock"],), ()))
+    assert not any("mysql.general_log" in t.text.lower() for t in w.templates)  # not the reader's own query
+    kinds = {i.kind for i in w.issues}
+    assert "other_database" in kinds
     join = next(t for t in w.templates if t.joins)
     assert join.joins == [tuple(sorted([tables["orders"], tables["stock"]]))]
 

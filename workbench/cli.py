@@ -390,6 +390,119 @@ def _cmd_monitor(args: argparse.Namespace) -> None:
         sys.stdout.write(text)
 
 
+def _sync_state(args: argparse.Namespace, folder: Path) -> Path:
+    from workbench.sync.state import default_folder
+
+    return Path(args.state) if args.state else default_folder(folder)
+
+
+def _cmd_sync_setup(args: argparse.Namespace) -> None:
+    from workbench.sync import setup
+
+    design, folder = _design_arg(args.design, "")
+    spec = setup(args.source, design, name=args.name, state_dir=_sync_state(args, folder),
+                 services=args.service or None)
+    print(f"capture {spec.name} on {spec.source} ({spec.backend}), starting at {spec.start or '(the beginning)'}:")
+    print("  this command (and teardown) are the only ones that write to the source, and only to its catalog")
+    for action in spec.actions:
+        print(f"  - {action.what}{'' if action.done_now else ' [nothing done now]'}")
+        if action.sql:
+            print(f"      {action.sql}")
+    print(f"  {len(spec.tables)} tables captured; privileges the login needs:")
+    for line in spec.privileges:
+        print(f"  - {line}")
+    for note in spec.notes:
+        print(f"  note: {note}")
+    print(f"capture recorded in {_sync_state(args, folder) / 'capture.json'}")
+
+
+def _cmd_sync_run(args: argparse.Namespace) -> int:
+    from workbench.sync import FollowOptions, follow
+
+    design, folder = _design_arg(args.design, args.prefix)
+    options = FollowOptions(until_caught_up=args.until_caught_up, duration=args.duration,
+                            batch_changes=args.batch, progress=False if args.no_progress else None)
+    result = follow(args.source, args.target, design, state_dir=_sync_state(args, folder),
+                    services=args.service or None, options=options)
+    print(f"{result.events:,} row changes applied from {result.transactions:,} source transactions in "
+          f"{result.seconds:.1f} s" + (", caught up" if result.caught_up else "")
+          + (f"; {result.retries} reconnects" if result.retries else ""))
+    for service, rows in sorted(result.reconciled.items()):
+        print(f"  {service}: levelled with the source snapshot ({rows:,} rows written)")
+    if args.verify:
+        from workbench import serde
+        from workbench.migrate.verify import verify
+        from workbench.sync.model import VERIFY_FILE
+
+        report = verify(args.source, args.target, design, services=args.service or None)
+        serde.save(report, _sync_state(args, folder) / VERIFY_FILE)
+        equal = sum(t.status == "equal" for t in report.tables)
+        print(f"verify: {equal}/{len(report.tables)} tables equal -> {_sync_state(args, folder) / VERIFY_FILE}")
+        for line in report.problems():
+            print(f"  {line}")
+        return 0 if report.ok else 1
+    return 0
+
+
+def _cmd_sync_status(args: argparse.Namespace) -> int:
+    from workbench import serde
+    from workbench.sync import status
+
+    design, folder = _design_arg(args.design, args.prefix)
+    out = status(args.source, args.target, design, state_dir=_sync_state(args, folder),
+                 services=args.service or None, count=not args.no_count)
+    if args.json:
+        sys.stdout.write(serde.dumps(out))
+    else:
+        print(f"capture {out.capture or '-'} ({out.backend}): {out.state}; source head {out.head or '-'}")
+        print(f"{'service':<24} {'position':<22} {'lag events':>11} {'lag s':>8} {'events/s':>9} {'applied':>10}")
+        for s in out.services:
+            lag_events = "-" if s.lag_events is None else f"{s.lag_events:,}"
+            lag_seconds = "-" if s.lag_seconds is None else f"{s.lag_seconds:.1f}"
+            print(f"{s.service:<24} {s.position or '-':<22} {lag_events:>11} {lag_seconds:>8} "
+                  f"{s.events_per_second:>9.1f} {s.events:>10,}")
+        if out.health.message:
+            print(f"capture: {out.health.message}")
+        for note in out.notes:
+            print(f"note: {note}")
+    return 1 if out.state in ("not set up", "torn down") or (out.health.left_behind and out.state != "following") \
+        else 0
+
+
+def _cmd_sync_teardown(args: argparse.Namespace) -> None:
+    from workbench.sync import teardown
+
+    folder = Path(args.design) if args.design else None
+    state_dir = Path(args.state) if args.state else None
+    if state_dir is None and folder is None:
+        raise WorkbenchError("give --design (its sync/ folder holds the capture) or --state")
+    done = teardown(args.source, folder, state_dir=state_dir)
+    print("capture removed from the source" + (":" if done else " (nothing was created there)"))
+    for sql in done:
+        print(f"  {sql}")
+
+
+def _cmd_sync_rehearse(args: argparse.Namespace) -> int:
+    from workbench import serde
+    from workbench.sync.rehearse import rehearse
+
+    result = rehearse(args.server, scale=args.scale, rate=args.rate, duration=args.duration, kills=args.kills,
+                      drops=args.drops, seed=args.seed, work_dir=args.work_dir, keep=args.keep,
+                      log=lambda text: print(text, file=sys.stderr))
+    if args.out:
+        serde.save(result, args.out)
+    r = result.replay
+    print(f"{result.backend}: {r.transactions:,} transactions replayed ({r.rows:,} rows changed, {r.refused:,} "
+          f"statements refused by the legacy constraints) at {r.rate:g}/s; follower killed {result.kills}x, "
+          f"{result.dropped_connections} target connections dropped; lag 0 after {result.catch_up_seconds:.1f} s; "
+          f"{result.events:,} row changes applied")
+    print(f"verify: {'every table equal' if result.ok else 'DIFFERENCES'} ({result.tables} tables, "
+          f"{result.rows:,} rows)")
+    for line in result.problems:
+        print(f"  {line}")
+    return 0 if result.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -568,6 +681,60 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="SQL file to write (default: print)")
     p.set_defaults(func=_cmd_monitor)
 
+    sync = sub.add_parser("sync", help="follow the legacy database's change log into the services while it writes",
+                          description="workbench sync setup | run | status | teardown | rehearse")
+    sync_sub = sync.add_subparsers(dest="action", required=True)
+    p = sync_sub.add_parser("setup", help="prepare change capture on the source (prints what it creates)")
+    p.add_argument("--source", required=True, help="legacy database URL")
+    p.add_argument("--design", required=True, help="design folder (the capture is recorded in its sync/ folder)")
+    p.add_argument("--name", help="capture name: PostgreSQL slot and publication (default wb_sync_<database>)")
+    p.add_argument("--state", help="folder for capture.json and the follower's status (default: <design>/sync)")
+    p.add_argument("--service", action="append", help="only this service's tables (repeatable; default: all)")
+    p.set_defaults(func=_cmd_sync_setup)
+    p = sync_sub.add_parser("run", help="follow the capture into the target (Ctrl-C to stop; resumes where it stopped)")
+    p.add_argument("--source", required=True, help="legacy database URL (read-only here)")
+    p.add_argument("--target", required=True, help="the migration's target")
+    p.add_argument("--design", required=True, help="design folder (or its design.json)")
+    p.add_argument("--state", help="the capture's folder (default: <design>/sync)")
+    p.add_argument("--prefix", default="", help="the namespace prefix the migration used")
+    p.add_argument("--service", action="append", help="only this service (repeatable; default: all)")
+    p.add_argument("--until-caught-up", action="store_true", help="stop once lag is 0")
+    p.add_argument("--duration", type=float, help="stop after this many seconds")
+    p.add_argument("--batch", type=int, default=10_000, help="row changes per target transaction at most")
+    p.add_argument("--verify", action="store_true", help="then verify every table (exit 1 on a difference); "
+                                                          "saved as <state>/verify.json for the report")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_sync_run)
+    p = sync_sub.add_parser("status", help="per service: position, lag (events, seconds), events/s; capture health")
+    p.add_argument("--source", required=True, help="legacy database URL (read-only)")
+    p.add_argument("--target", required=True, help="the migration's target")
+    p.add_argument("--design", required=True, help="design folder (or its design.json)")
+    p.add_argument("--state", help="the capture's folder (default: <design>/sync)")
+    p.add_argument("--prefix", default="", help="the namespace prefix the migration used")
+    p.add_argument("--service", action="append", help="only this service (repeatable; default: all)")
+    p.add_argument("--json", action="store_true", help="print the status as JSON")
+    p.add_argument("--no-count", action="store_true", help="do not read the log to count waiting changes")
+    p.set_defaults(func=_cmd_sync_status)
+    p = sync_sub.add_parser("teardown", help="remove what setup created on the source (slot, publication, ...)")
+    p.add_argument("--source", required=True, help="legacy database URL")
+    p.add_argument("--design", help="design folder whose sync/ folder holds the capture")
+    p.add_argument("--state", help="the capture's folder")
+    p.set_defaults(func=_cmd_sync_teardown)
+    p = sync_sub.add_parser("rehearse", help="load, migrate, follow under a replayed workload with kills; verify",
+                            description="workbench sync rehearse --server postgresql://postgres@127.0.0.1/postgres")
+    p.add_argument("--server", required=True, help="admin URL of a PostgreSQL or MariaDB server (databases are "
+                                                   "created and dropped there)")
+    p.add_argument("--scale", type=_sample_scale, default=0.1, help="sample volume (default 0.1)")
+    p.add_argument("--rate", type=float, default=50.0, help="replayed write transactions per second")
+    p.add_argument("--duration", type=float, default=60.0, help="seconds of replay")
+    p.add_argument("--kills", type=int, default=3, help="follower SIGKILLs during the replay")
+    p.add_argument("--drops", type=int, default=2, help="target connection drops during the replay")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--work-dir", help="folder for the design, the capture state and the follower's log")
+    p.add_argument("--keep", action="store_true", help="keep the databases (and capture) for a look")
+    p.add_argument("--out", help="write the result as JSON")
+    p.set_defaults(func=_cmd_sync_rehearse)
+
     from workbench.events.commands import add_parser as _add_events
 
     _add_events(sub)
@@ -606,13 +773,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(message: str, limit: int = 2_000) -> str:
+    """An error message as one line of bounded length, whatever input it quotes."""
+    text = " ".join(message[: limit * 2].split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code = args.func(args)
         sys.stdout.flush()  # inside the try: a reader gone early shows here, not at interpreter exit
     except WorkbenchError as exc:
-        print(f"workbench: error: {scrub(str(exc))}", file=sys.stderr)
+        print(f"workbench: error: {_one_line(scrub(str(exc)))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("workbench: interrupted", file=sys.stderr)

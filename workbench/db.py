@@ -16,11 +16,10 @@ import contextlib
 import functools
 import os
 import re
-import string
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
@@ -32,25 +31,130 @@ PASSWORD_ENV = "WORKBENCH_DB_PASSWORD"
 """Environment variable holding the password when the URL has none."""
 
 _SECRETS: set[str] = set()
-_LOOSE_PASSWORD = re.compile(r":[^:@/\s]+@")
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]+)(?P<tail>@)")
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_SPACE = re.compile(r"\s")
+_USER_NAME = re.compile(r"[^:/@\s]*")
 
 
 def _register_secret(secret: str | None) -> None:
+    """Remember a password, and the forms a URL or a driver may show it in (URL-escaped)."""
     if secret and len(secret) >= 2:
-        _SECRETS.add(secret)
+        rendered = URL.create("x", "u", secret, "h").render_as_string(hide_password=False)[len("x://u:"):-len("@h")]
+        forms = (secret, quote(secret, safe=""), quote_plus(secret), quote(secret), rendered, repr(secret)[1:-1],
+                 secret.encode("utf-8", "backslashreplace").decode("latin-1"))  # as repr() and mojibake show it
+        _SECRETS.update(form for form in forms if len(form) >= 2)
+
+
+def _mask_url_passwords(text: str) -> str:
+    """``scheme://user:password@`` runs with the password replaced by ``***``, in linear time.
+
+    The password runs to the *last* ``@`` before white space: a host never holds one, a password
+    may. A regular expression for the pattern retries every start position of a long word and
+    takes quadratic time (a minute on an 80,000-character token); this visits each ``://`` once and
+    finds each white-space delimited run's end and last ``@`` once.
+    """
+    out: list[str] = []
+    done = 0  # text[:done] is in out
+    run_from, run_end, run_at = len(text) + 1, -1, -1  # the run from run_from ends at run_end; last '@' at run_at
+    search = text.find
+    sep = search("://")
+    while sep >= 0:
+        start = sep + 3
+        i = _USER_NAME.match(text, start).end()  # type: ignore[union-attr]  # always matches
+        if i < len(text) and text[i] == ":":
+            pw = i + 1
+            if not run_from <= pw <= run_end:
+                m = _SPACE.search(text, pw)
+                run_from, run_end = pw, (m.start() if m else len(text))
+                run_at = text.rfind("@", pw, run_end)
+            if run_at > pw:
+                out += [text[done:pw], "***"]
+                done = run_at
+                sep = search("://", run_at)
+                continue
+        sep = search("://", start)
+    out.append(text[done:])
+    return "".join(out)
 
 
 def scrub(text: str) -> str:
-    """Remove every known password and any ``user:password@`` URL part from ``text``.
+    """Remove every known password and any ``user:password@`` URL part from ``text`` (linear time).
 
     >>> scrub("connect postgresql://app:s3cret@db/x failed")
     'connect postgresql://app:***@db/x failed'
     """
-    text = _URL_PASSWORD.sub(r"\g<head>***\g<tail>", text)
+    if "://" in text:
+        text = _mask_url_passwords(text)
     for secret in sorted(_SECRETS, key=len, reverse=True):
-        text = text.replace(secret, "***")
+        if secret in text:
+            text = text.replace(secret, "***")
     return text
+
+
+def mask_whole(text: str) -> str:
+    """A string that should be a URL but cannot be parsed, as it may be shown: where its bounds are
+    unknown a password is masked whole, everything between ``://`` (or the first ``:``) and the last
+    ``@``; a string with neither ``@`` nor ``:`` holds no credentials and is shown as typed.
+
+    >>> mask_whole("postgresql://u:pa:ss/w@rd@db:5432/x"), mask_whole("postgresql//u:pa:ss@w@h/x")
+    ('postgresql://***@db:5432/x', 'postgresql//u:***@h/x')
+    >>> mask_whole("not a url at all")
+    'not a url at all'
+    """
+    text = scrub(text)
+    scheme, sep, rest = text.partition("://")
+    at = rest.rfind("@")
+    if sep and re.fullmatch(r"[A-Za-z][\w+.-]*", scheme):
+        return f"{scheme}://***@{rest[at + 1:]}" if at >= 0 else f"{scheme}://{rest}"
+    colon, at = text.find(":"), text.rfind("@")
+    if 0 <= colon < at:
+        return f"{text[:colon + 1]}***{text[at:]}"
+    return "***" if at >= 0 else text
+
+
+def _expand(template: str) -> str:
+    """``${VAR}`` references replaced by their values; those inside the URL's ``user:password@``
+    part URL-escaped, so ``@ : / # %`` in a password stay the password's."""
+    if "${" not in template:
+        return template
+    sep = template.find("://")
+    at = template.rfind("@", sep + 3) if sep >= 0 else -1  # references before it are user or password
+
+    def value(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in os.environ:
+            raise BadURLError(f"database URL refers to ${{{name}}}, which is not set")
+        found = os.environ[name]
+        if sep >= 0 and sep < m.start() < at:
+            _register_secret(found)
+            return quote(found, safe="")
+        return found
+
+    return _REFERENCE.sub(value, template)
+
+
+def parse_url(text: str, what: str = "database URL") -> URL:
+    """A URL string parsed by SQLAlchemy; a malformed one is a :class:`BadURLError` showing it masked whole.
+
+    >>> parse_url("postgresql://u:secret@db:nope/x")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    workbench.errors.BadURLError: not a database URL: 'postgresql://***@db:nope/x' (expected e.g. ...)
+    """
+    try:
+        _one_at(text)
+        return make_url(text)
+    except (ArgumentError, ValueError, TypeError):
+        raise BadURLError(f"not a {what}: {mask_whole(text)!r} (expected e.g. postgresql://user@host/db; "
+                          f"a password with @ : / # % URL-escaped, or as ${{VAR}})") from None
+
+
+def _one_at(text: str) -> None:
+    """Refuse a second ``@``: a literal password holding one leaves no way to know where it ends (the
+    rest would be taken for the host or the query, and a part of it shown in errors)."""
+    sep = text.find("://")
+    if sep >= 0 and not text.startswith("/", sep + 3) and text.count("@", sep) > 1:  # sqlite:///a@b/c@d.db: a path
+        raise ValueError("two '@' in the URL")
 
 
 def resolve_url(url: str | URL) -> URL:
@@ -58,7 +162,8 @@ def resolve_url(url: str | URL) -> URL:
 
     The password can come from a ``${VAR}`` inside the URL (``postgresql://app:${PGPASS}@db/x``)
     or, when the URL has none, from ``WORKBENCH_DB_PASSWORD``; either way nothing secret has to be
-    typed into a notebook or an engagement file.
+    typed into a notebook or an engagement file. A referenced value inside ``user:password@`` is
+    inserted URL-escaped, so any character may be in a password.
 
     >>> resolve_url("sqlite:///x.db").get_backend_name(), resolve_url("postgres://app@db/x").drivername
     ('sqlite', 'postgresql')
@@ -66,20 +171,17 @@ def resolve_url(url: str | URL) -> URL:
     if isinstance(url, URL):
         parsed = url
     else:
-        text = original = str(url).strip()
+        original = str(url).strip()
+        text = _expand(original)
         try:
-            text = string.Template(text).substitute(os.environ)
-        except KeyError as exc:
-            raise BadURLError(f"database URL refers to ${{{exc.args[0]}}}, which is not set") from None
-        except ValueError:
-            pass  # a literal '$' in a password: leave the text alone
-        try:
+            _one_at(text)
             parsed = make_url(text)
-        except ArgumentError:
-            # named as typed (before ${VAR} expansion), any user:password@ run masked even where the
-            # malformed text defeats the URL pattern
-            shown = _LOOSE_PASSWORD.sub(":***@", scrub(original))
-            raise BadURLError(f"not a database URL: {shown!r} (expected e.g. postgresql://user@host/db)") from None
+        except (ArgumentError, ValueError, TypeError):
+            # named as typed (before ${VAR} expansion), masked whole: where the URL breaks, the
+            # password's bounds are unknown
+            raise BadURLError(f"not a database URL: {mask_whole(original)!r} (expected e.g. "
+                              "postgresql://user@host/db; a password with @ : / # % URL-escaped, or as ${VAR})"
+                              ) from None
     if parsed.drivername.split("+")[0] == "postgres":  # libpq's and Heroku's spelling; SQLAlchemy wants postgresql
         parsed = parsed.set(drivername="postgresql" + parsed.drivername[len("postgres"):])
     if parsed.password is None and os.environ.get(PASSWORD_ENV) and parsed.get_backend_name() != "sqlite":
@@ -98,8 +200,8 @@ def mask_url(url: str | URL) -> str:
         text = url
         try:
             url = make_url(text)
-        except ArgumentError:
-            return scrub(text)
+        except (ArgumentError, ValueError, TypeError):
+            return mask_whole(text)
     return url.render_as_string(hide_password=True)
 
 
@@ -129,9 +231,20 @@ def _sqlite_readonly(url: URL) -> URL:
     return URL.create("sqlite", database=f"file:{quote(str(path.resolve()))}", query={"mode": "ro", "uri": "true"})
 
 
+def _utf8_password(dialect: object, conn_rec: object, cargs: object, cparams: dict[str, object]) -> None:
+    """PyMySQL sends a ``str`` password as Latin-1 (a traceback for anything beyond it); the MySQL
+    and MariaDB clients send the UTF-8 bytes a utf8mb4 server hashed: send those."""
+    password = cparams.get("password")
+    if isinstance(password, str):
+        cparams["password"] = password.encode("utf-8")
+
+
 def _create(url: URL, **kwargs: object) -> Engine:
     try:
-        return sa.create_engine(url, **kwargs)
+        engine = sa.create_engine(url, **kwargs)
+        if engine.dialect.driver == "pymysql":
+            sa.event.listen(engine, "do_connect", _utf8_password)
+        return engine
     except NoSuchModuleError:
         raise BadURLError(f"unknown database dialect {url.drivername!r} in {mask_url(url)}") from None
     except ImportError as exc:
@@ -185,7 +298,8 @@ def friendly_errors(url: str | URL) -> Iterator[None]:
     try:
         yield
     except DBAPIError as exc:
-        if exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+        connecting = exc.statement is None  # e.g. psycopg refusing a connection option
+        if connecting or exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
             detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise ConnectError(f"cannot use {mask_url(url)}: {scrub(detail)}") from None
         raise

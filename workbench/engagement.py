@@ -128,7 +128,7 @@ def check_no_password(url: str, where: str) -> None:
     """
     try:
         password = make_url(url).password
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise BadURLError(f"{where}: not a database URL: {mask_url(url)!r}") from None
     if password is not None and not (str(password).startswith("${") and str(password).endswith("}")):
         raise BadURLError(f"{where}: the database URL {mask_url(url)} holds a password; "
@@ -153,7 +153,10 @@ def _anchor_sqlite(url: str, base: Path) -> str:
     """A SQLite URL's relative file path made absolute against ``base`` (the engagement file's folder)."""
     if "${" in url or not url.startswith("sqlite"):
         return url
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return url  # named (masked) where it is used
     database = parsed.database or ""
     if not database or database == ":memory:" or database.startswith("file:") or Path(database).is_absolute():
         return url
@@ -304,7 +307,7 @@ def ask_password(url: str, prompt: bool = True, interactive: bool | None = None)
         return {}
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return {}
     if parsed.password is not None or parsed.get_backend_name() == "sqlite":
         return {}

@@ -152,7 +152,7 @@ def is_csv(path: str | Path) -> bool:
 
 def json_text(data: Any) -> str:
     """Plain data as the JSON we write (field order kept: the model's order reads better than sorted)."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"  # standard JSON: no NaN, Infinity
 
 
 def yaml_text(data: Any) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from workbench.assess.graph import GraphStats, graph_stats
 from workbench.assess.lint import Finding, lint
 from workbench.assess.profile import Summary, summary
+from workbench.names import md_text
 from workbench.schema import Schema
 
 
@@ -219,8 +220,9 @@ def narrative(
     figures = figures or summary(schema, stats)
     pros, cons = pros_and_cons(schema, stats, figures, findings)
     lines = [f"### A schema per service for {plural(figures.tables, 'table')}: for and against", "", "**For**", ""]
-    lines += [f"- {p}" for p in pros] or ["- Nothing in the structure argues for a split on its own."]
+    # the sentences quote table names: escaped, they render as written and never as Markdown or HTML
+    lines += [f"- {md_text(p)}" for p in pros] or ["- Nothing in the structure argues for a split on its own."]
     lines += ["", "**Against**", ""]
-    lines += [f"- {c}" for c in cons] or ["- Nothing in the structure stands in the way of a split."]
-    lines += ["", verdict(stats, figures, findings), ""]
+    lines += [f"- {md_text(c)}" for c in cons] or ["- Nothing in the structure stands in the way of a split."]
+    lines += ["", md_text(verdict(stats, figures, findings)), ""]
     return "\n".join(lines)

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from workbench import serde
 from workbench.errors import ArtifactError, NotFoundError
+from workbench.names import check_service_name
 
 ROLES = ("domain", "reference", "cross_cutting", "hub", "satellite", "isolated", "pinned")
 """Why a table is where it is: clustered with its domain, or placed by an explicit treatment."""
@@ -139,6 +140,7 @@ class Decomposition:
         """A copy with service ``old`` called ``new`` (names are the architect's to choose)."""
         if old not in self.services:
             raise NotFoundError(f"service not found: {old}")
+        check_service_name(new, "rename")
         if new in self.services and new != old:
             raise ArtifactError(f"cannot rename {old!r} to {new!r}: a service of that name exists")
         services = {(new if n == old else n): replace(s, context=new if s.context == old else s.context)
@@ -162,6 +164,15 @@ def validate(decomposition: Decomposition, source: str = "decomposition") -> Dec
     return decomposition
 
 
+def check_names(decomposition: Decomposition, source: str = "decomposition") -> Decomposition:
+    """Reject a service named what no schema may be called (see :func:`workbench.names.check_service_name`):
+    checked where a decomposition is read, written, or designed from, since its names become schema
+    names, folders and text in generated code; an in-memory one scored as a comparison is not."""
+    for name in decomposition.services:
+        check_service_name(name, source)
+    return decomposition
+
+
 def load_decomposition(path: str | Path) -> Decomposition:
     """Read ``decomposition.yaml`` (or .json), including a hand-edited one with only ``services``
     (a file without a ``format`` key is read as version 1, see :mod:`workbench.serde`)."""
@@ -177,12 +188,12 @@ def load_decomposition(path: str | Path) -> Decomposition:
         elif not isinstance(svc, dict) or not isinstance(svc.get("tables"), list):
             raise ArtifactError(f"{path}: service {name!r} needs a 'tables:' list")
     data["services"] = {str(k): v for k, v in data["services"].items()}
-    return validate(serde.from_dict(Decomposition, data, str(path)), str(path))
+    return check_names(validate(serde.from_dict(Decomposition, data, str(path)), str(path)), str(path))
 
 
 def to_data(decomposition: Decomposition) -> dict[str, Any]:
     """Plain data for YAML/JSON, services first and empty details left out so the file reads well."""
-    data = serde.to_dict(validate(decomposition))
+    data = serde.to_dict(check_names(validate(decomposition)))
     for svc in data["services"].values():
         for key in ("replicated", "context"):
             if not svc.get(key):

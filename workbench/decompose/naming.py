@@ -14,6 +14,7 @@ import networkx as nx
 
 from workbench.decompose.tokens import tokens
 from workbench.decompose.vocabulary import Vocabulary
+from workbench.names import service_name_problem
 
 
 def _words(table: str, vocabulary: Vocabulary | None) -> list[str]:
@@ -65,7 +66,8 @@ def suggest_name(g: nx.Graph, tables: Iterable[str], vocabulary: Vocabulary | No
         return common
     centre = central_table(g, tables)
     words = _words(centre, vocabulary) or [centre.split(".")[-1].lower()]
-    return "_".join(words)
+    name = "_".join(words)
+    return name if service_name_problem(name) is None else "service"  # a table name no schema could carry
 
 
 def name_services(g: nx.Graph, parts: list[set[str]], fixed: Mapping[int, str] | None = None,

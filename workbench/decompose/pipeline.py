@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -61,10 +62,6 @@ tables (``bench/decompose_real.py``; the sweep shows the others)."""
 BEST_OF = 10
 """Clusterings (consecutive seeds) run for the result; the one of highest modularity is kept, so
 the cut does not hang on one seed's luck."""
-
-KERNEL_GUARD = 0.0
-"""... and at least this multiple of the kernel's own share of all key endpoints: a cluster leaning on
-a kernel that already holds half the schema's keys is no more dependent than anyone."""
 
 KERNEL_SHARE = 0.15
 """A cluster sending at least this share of its key endpoints to the kernel joins it (see
@@ -100,6 +97,39 @@ def perturbed(g: nx.Graph, sigma: float, seed: int) -> nx.Graph:
     for _, _, data in sorted(h.edges(data=True), key=lambda e: (e[0], e[1])):
         data["weight"] = data["weight"] * rng.lognormvariate(0.0, sigma)
     return h
+
+
+def modularity_of(g: nx.Graph, resolution: float) -> Callable[[list[set[str]]], float]:
+    """A function scoring partitions of ``g`` by Newman modularity at ``resolution`` (the edges read
+    once, each partition scored in one pass: the best of several runs is picked on a large graph).
+
+    >>> g = nx.barbell_graph(4, 0)
+    >>> q = modularity_of(g, 1.0)([set(range(4)), set(range(4, 8))])
+    >>> round(q, 6) == round(nx.community.modularity(g, [set(range(4)), set(range(4, 8))]), 6)
+    True
+    """
+    edges = [(a, b, float(w)) for a, b, w in g.edges(data="weight", default=1.0)]
+    degree: dict[Any, float] = defaultdict(float)
+    for a, b, w in edges:
+        degree[a] += w
+        degree[b] += w
+    m = sum(w for *_, w in edges)
+
+    def score(parts: list[set[str]]) -> float:
+        if m == 0:
+            return 0.0
+        where = {t: i for i, p in enumerate(parts) for t in p}
+        inside: dict[int, float] = defaultdict(float)
+        volume: dict[int, float] = defaultdict(float)
+        for a, b, w in edges:
+            if where.get(a) == where.get(b) and a in where:
+                inside[where[a]] += w
+        for t, d in degree.items():
+            if t in where:
+                volume[where[t]] += d
+        return sum(inside.values()) / m - resolution * sum((v / (2 * m)) ** 2 for v in volume.values())
+
+    return score
 
 
 def partition(g: nx.Graph, constraints: Constraints, *, method: str, resolution: float, k: int | None,
@@ -164,8 +194,11 @@ class State:
     def best(self, s: int, res: float, runs: int = BEST_OF) -> list[set[str]]:
         """The most modular of ``runs`` clusterings with seeds ``s``, ``s + 1``, ..."""
         found = [self.run(s + i, res, None) for i in range(runs if self.options.method in SEEDED_METHODS else 1)]
-        quality = [nx.community.modularity(self.active, p, weight="weight", resolution=res) for p in found]
-        return found[max(range(len(found)), key=lambda i: (round(quality[i], 9), -i))]
+        if len(found) == 1:
+            return found[0]
+        quality = modularity_of(self.active, res)
+        scores = [quality(p) for p in found]
+        return found[max(range(len(found)), key=lambda i: (round(scores[i], 9), -i))]
 
     def tick(self) -> None:
         if self.bar is not None:
@@ -262,8 +295,7 @@ def absorb_into_kernel(state: State) -> None:
                 toward[where[child]] += 1
         ranked = sorted(((toward[i] / volume[i], i) for i in toward
                          if _mergeable(state, state.parts[i], state.parts[kernel])), key=lambda x: (-x[0], x[1]))
-        need = max(KERNEL_SHARE, KERNEL_GUARD * volume[kernel] / (2 * len(pairs)))
-        if not ranked or ranked[0][0] < need:
+        if not ranked or ranked[0][0] < KERNEL_SHARE:
             break
         share, i = ranked[0]
         for t in state.parts[i]:
@@ -312,8 +344,9 @@ def fit_count(state: State) -> None:
 
     Too many: a service with no edge joins the kernel (or, without one, the service its names match),
     then the two services whose merge gains most modularity merge, the smaller into the larger.
-    Too few: tables placed by name alone go back to services of their own, then the table least tied
-    to its service (weighted by how big that service is) leaves it, until the count is met.
+    Too few: tables placed by name alone go back to services of their own, then the table, or the group
+    of tables sharing a leading name word, least tied to its service (weighted by how much of the
+    service stays) leaves it, until the count is met.
     """
     k = state.options.services
     if k is None:
@@ -370,21 +403,31 @@ def fit_count(state: State) -> None:
             parts.append({t})
     while len(parts) < k:
         where = {t: i for i, p in enumerate(parts) for t in p}
-        best: tuple[float, str] | None = None
-        for t in sorted(where):
-            home = parts[where[t]]
-            if len(home) < 2 or t in state.constraints.pins:
+        best: tuple[float, frozenset[str]] | None = None
+        for home in parts:
+            if len(home) < 2:
                 continue
-            total = sum(float(d["weight"]) for _, d in g[t].items()) if t in g else 0.0
-            inside = sum(float(d["weight"]) for x, d in g[t].items() if x in home) if t in g else 0.0
-            cost = (len(home) - 1) * ((inside / total if total else 0.0) + 0.1)
-            if best is None or cost < best[0]:
-                best = (cost, t)
+            groups: dict[str, set[str]] = defaultdict(set)  # the service's tables by leading name word
+            for t in home:
+                groups[(state.vocabulary.words(t) or (t,))[0]].add(t)
+            candidates = [{t} for t in sorted(home)]
+            if len(groups) > 1:
+                candidates += [grp for grp in groups.values() if len(grp) > 1]
+            for leaving in candidates:
+                if leaving & set(state.constraints.pins):
+                    continue
+                total = sum(float(d["weight"]) for t in leaving if t in g for _, d in g[t].items())
+                inside = sum(float(d["weight"]) for t in leaving if t in g for x, d in g[t].items()
+                             if x in home and x not in leaving)
+                cost = (len(home) - len(leaving)) * ((inside / total if total else 0.0) + 0.1)
+                if best is None or (cost, sorted(leaving)) < (best[0], sorted(best[1])):
+                    best = (cost, frozenset(leaving))
         if best is None:
             raise WorkbenchError(f"could not make exactly {k} services: the constraints allow {len(parts)}")
-        parts[where[best[1]]].discard(best[1])
-        parts.append({best[1]})
-        state.detached.append(best[1])
+        leaving = set(best[1])
+        parts[where[next(iter(leaving))]] -= leaving
+        parts.append(leaving)
+        state.detached.extend(sorted(leaving))
     state.parts = sorted(parts, key=lambda s: (-len(s), min(s)))
 
 

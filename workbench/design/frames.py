@@ -6,6 +6,7 @@ import pandas as pd
 
 from workbench.design.mechanisms import STRENGTH
 from workbench.design.model import Design, Saga
+from workbench.names import md_text
 
 
 def _rows(d: dict[str, int | None]) -> int | None:
@@ -122,15 +123,14 @@ def sagas_frame(design: Design) -> pd.DataFrame:
 def markdown(frame: pd.DataFrame) -> str:
     """A GitHub-flavoured Markdown table (pandas' own ``to_markdown`` needs the optional tabulate).
 
-    >>> print(markdown(pd.DataFrame({"a": [1], "b": ["x|y"]})))
+    >>> print(markdown(pd.DataFrame({"a": [1], "b": ["x|<b>"]})))
     | a | b |
     |---|---|
-    | 1 | x\\|y |
+    | 1 | x\\|\\<b> |
     """
     def cell(value: object) -> str:
         missing = value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value))
-        text = "" if missing else str(value)
-        return text.replace("|", "\\|").replace("\n", " ")
+        return "" if missing else md_text(value)
 
     header = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"

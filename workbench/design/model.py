@@ -8,6 +8,7 @@ keys, indexes, internal foreign keys), so the DDL for any dialect and the plan a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypedDict, cast, get_args
@@ -15,6 +16,7 @@ from typing import Any, ClassVar, Literal, TypedDict, cast, get_args
 from workbench import serde
 from workbench.assess.lint.finding import Finding
 from workbench.errors import ArtifactError, NotFoundError
+from workbench.names import check_service_name
 from workbench.schema import Table, UserType
 
 LEGACY = "(legacy)"
@@ -521,9 +523,22 @@ class Design:
         raise NotFoundError(f"dependency not found in the design: {dep_id}")
 
 
+def check_namespace(namespace: str, where: str) -> str:
+    """A namespace is a schema, database and file name: letters, digits and ``_`` only (no path, no quote)."""
+    if not isinstance(namespace, str) or not re.fullmatch(r"\w+", namespace) or len(namespace.encode()) > 63:
+        raise ArtifactError(f"{where}: namespace {namespace!r} is not allowed: letters, digits and _ only, "
+                            "at most 63 bytes")
+    return namespace
+
+
 def load_design(path: str | Path) -> Design:
     """Read ``design.json`` (or a design folder holding one)."""
     path = Path(path)
     if path.is_dir():
         path = path / "design.json"
-    return serde.load(Design, path)
+    design = serde.load(Design, path)
+    for name, svc in design.services.items():
+        check_service_name(name, str(path))
+        check_service_name(svc.name, str(path))
+        check_namespace(svc.namespace, str(path))
+    return design

@@ -12,7 +12,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from workbench.decompose.model import Decomposition, validate
+from workbench.decompose.model import Decomposition, check_names, validate
 from workbench.design.dependencies import Boundaries, Usage, catalog
 from workbench.design.logic import assign_logic
 from workbench.design.mechanisms import Rules
@@ -466,7 +466,7 @@ def design(schema: Schema, decomposition: Decomposition, workload: Workload | No
     ArtifactError
         When the decomposition names a table the schema lacks, or places a table twice.
     """
-    validate(decomposition)
+    check_names(validate(decomposition))
     keys = {t.key for t in schema.tables}
     unknown = sorted(t for t in decomposition.assignment() if t not in keys)
     if unknown:

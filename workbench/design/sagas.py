@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 
 from workbench.design.model import Dependency, Saga, SagaStep
 from workbench.design.outbox import entity
+from workbench.names import one_line
 
 VERB = {"insert": "insert", "update": "update", "delete": "delete", "merge": "upsert"}
 
@@ -135,21 +136,21 @@ def mermaid(saga: Saga) -> str:
     orchestrated = saga.style == "orchestration"
     hub = "orchestrator"
     if orchestrated:
-        lines.append(f"    participant {hub} as {saga.initiator} saga orchestrator")
+        lines.append(f"    participant {hub} as {one_line(saga.initiator)} saga orchestrator")
     for p in dict.fromkeys(saga.participants):
-        lines.append(f"    participant {_pid(p)} as {p}")
+        lines.append(f"    participant {_pid(p)} as {one_line(p)}")
     for i, step in enumerate(saga.steps):
         me = _pid(step.service)
         if orchestrated:
-            lines.append(f"    {hub}->>{me}: {step.order}. {step.action}")
-            lines.append(f"    {me}-->>{hub}: {step.event}")
+            lines.append(f"    {hub}->>{me}: {step.order}. {one_line(step.action)}")
+            lines.append(f"    {me}-->>{hub}: {one_line(step.event)}")
             continue
-        lines.append(f"    {me}->>{me}: {step.order}. {step.action}")
+        lines.append(f"    {me}->>{me}: {step.order}. {one_line(step.action)}")
         after = saga.steps[i + 1] if i + 1 < len(saga.steps) else None
         if after is not None and after.service != step.service:
-            lines.append(f"    {me}-){_pid(after.service)}: {step.event}")
+            lines.append(f"    {me}-){_pid(after.service)}: {one_line(step.event)}")
         elif after is None and step.kind == "pivot" and step.service != saga.initiator:
-            lines.append(f"    {me}-){_pid(saga.initiator)}: {step.event}")
+            lines.append(f"    {me}-){_pid(saga.initiator)}: {one_line(step.event)}")
     fallible = [s for s in saga.steps if s.kind == "pivot" and s.order > 1] + \
         [s for s in saga.steps if s.kind == "compensatable" and s.order > 1]
     undo = [s for s in saga.steps if s.compensation]
@@ -161,14 +162,14 @@ def mermaid(saga: Saga) -> str:
         src = _pid(failing.service)
         failed = failure_event(failing.event)
         if orchestrated:
-            lines.append(f"        {src}-->>{hub}: {failed}")
+            lines.append(f"        {src}-->>{hub}: {one_line(failed)}")
         for s in reversed(before):
             if orchestrated:
-                lines.append(f"        {hub}->>{_pid(s.service)}: {s.compensation}")
+                lines.append(f"        {hub}->>{_pid(s.service)}: {one_line(s.compensation)}")
             else:
                 if _pid(s.service) != src:
-                    lines.append(f"        {src}-){_pid(s.service)}: {failed}")
-                lines.append(f"        {_pid(s.service)}->>{_pid(s.service)}: {s.compensation}")
+                    lines.append(f"        {src}-){_pid(s.service)}: {one_line(failed)}")
+                lines.append(f"        {_pid(s.service)}->>{_pid(s.service)}: {one_line(s.compensation)}")
                 src = _pid(s.service)
         lines.append("    end")
     return "\n".join(lines)

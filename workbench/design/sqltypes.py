@@ -208,8 +208,9 @@ def to_sqlalchemy(text: str, dialect: str | None = None, target: str | None = No
         return Mapped(_time(_fraction(kind, first, dialect), target))
     if kind == T.TIMETZ:
         return Mapped(sa.Time(timezone=True))
-    if kind == T.INTERVAL:
-        return Mapped(sa.Interval())
+    if kind == T.INTERVAL:  # MySQL/MariaDB have none; TIME stops at 838 hours: text "[-]H:MM:SS.ffffff" holds any
+        return Mapped(_concrete(sa.Interval(), {"mysql": sa.String(32)}, target), True,
+                      "INTERVAL kept as text [-]H:MM:SS.ffffff on MySQL/MariaDB targets")
     if kind in _BINARY:
         return Mapped(sa.LargeBinary(first) if kind == T.VARBINARY and first else sa.LargeBinary())
     if kind in _JSON:

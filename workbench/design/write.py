@@ -38,6 +38,7 @@ from workbench.design.model import Design
 from workbench.design.projections import insert_sql
 from workbench.design.schemas import check_dialect, service_metadata
 from workbench.errors import TargetError
+from workbench.names import md_code, md_fence, md_text, sql_comment
 
 
 def ddl_path(dialect: str, namespace: str) -> str:
@@ -55,20 +56,21 @@ def _fill_script(design: Design, dialect: str, service: str) -> str | None:
              f"{svc.namespace}; otherwise run projections/*.sql on the legacy database and load the result."]
     for p in projections:
         key = f"{svc.namespace}.{p.name}" if f"{svc.namespace}.{p.name}" in metadata.tables else p.name
-        parts.append(f"-- {p.name} ({p.dependency})\n" + insert_sql(p, metadata.tables[key], dialect) + ";")
+        parts.append(sql_comment(f"-- {p.name} ({p.dependency})") + "\n" + insert_sql(p, metadata.tables[key], dialect)
+                     + ";")
     return "\n\n".join(parts) + "\n"
 
 
 def _readme(design: Design, dialects: list[str]) -> str:
     lines = ["# Target design: a schema per service", "",
-             f"Source: `{design.source}` ({design.source_dialect}); {len(design.services)} services, "
+             f"Source: {md_code(design.source)} ({md_text(design.source_dialect)}); {len(design.services)} services, "
              f"{len(design.dependencies)} cross-boundary dependencies"
              + (f", from a workload of {design.statements:,} statements." if design.statements else
                 " (schema only: no workload)."), "",
              "## Services", "", markdown(services_frame(design)), "", "DDL per service:", ""]
     for s in design.services.values():
         links = ", ".join(f"[{d}]({ddl_path(d, s.namespace)})" for d in dialects)
-        lines.append(f"- **{s.name}** (`{s.namespace}`): {links}")
+        lines.append(f"- **{md_text(s.name)}** ({md_code(s.namespace)}): {links}")
     lines += ["", "## Mechanisms", "", markdown(mechanism_summary(design)), ""]
     lines += [f"- `{m}`: {text}" for m, text in MECHANISMS.items()]
     lines += ["", "The full catalog, with evidence and reasons: [catalog.md](catalog.md) ([csv](catalog.csv)); "
@@ -82,10 +84,10 @@ def _readme(design: Design, dialects: list[str]) -> str:
                   "'recreated in' column; the rest is work for the teams.", "",
                   markdown(logic_frame(design)), ""]
     if design.unplaced:
-        lines += ["## Tables no service owns", "", ", ".join(design.unplaced), ""]
+        lines += ["## Tables no service owns", "", ", ".join(md_text(t) for t in design.unplaced), ""]
     if design.notes:
-        lines += ["## Notes", "", *[f"- {n}" for n in design.notes], ""]
-    lines += ["## Thresholds", "", *[f"- `{k}` = {v}" for k, v in design.rules.items()], ""]
+        lines += ["## Notes", "", *[f"- {md_text(n)}" for n in design.notes], ""]
+    lines += ["## Thresholds", "", *[f"- {md_code(k)} = {md_text(v)}" for k, v in design.rules.items()], ""]
     return "\n".join(lines)
 
 
@@ -94,9 +96,10 @@ def _sagas(design: Design) -> str:
     if not design.sagas:
         lines.append("No transaction writes several services in a way that needs a saga.")
     for s in design.sagas:
-        lines += [f"## {s.name} ({s.style})", "", f"`{s.dependency}`: {s.count:,} transactions; initiator "
-                  f"**{s.initiator}**" + (f"; `{s.pending_state}` rows start PENDING" if s.pending_state else "") + ".",
-                  "", markdown(saga_frame(s)), "", "```mermaid", s.mermaid, "```", ""]
+        lines += [f"## {md_text(s.name)} ({md_text(s.style)})", "", f"{md_code(s.dependency)}: {s.count:,} "
+                  f"transactions; initiator **{md_text(s.initiator)}**"
+                  + (f"; {md_code(s.pending_state)} rows start PENDING" if s.pending_state else "") + ".",
+                  "", markdown(saga_frame(s)), "", md_fence(s.mermaid, "mermaid"), ""]
     return "\n".join(lines)
 
 
@@ -140,7 +143,8 @@ def write_design(design: Design, out: str | Path, dialects: Iterable[str] = ("po
         (out / "projections").mkdir(exist_ok=True)
         for p in design.projections:
             ns = design.service(p.service).namespace
-            header = f"-- {p.name} in {p.service} ({p.dependency}): initial fill, run on the legacy database\n"
+            header = sql_comment(f"-- {p.name} in {p.service} ({p.dependency}): initial fill, run on the legacy "
+                                 "database") + "\n"
             serde.write_text(out / "projections" / f"{ns}.{p.name}.sql", header + p.fill_sql + ";\n")
     paths["readme"] = serde.write_text(out / "README.md", _readme(design, names))
     return paths

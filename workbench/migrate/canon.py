@@ -36,6 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -82,6 +83,8 @@ def kind_of(type_: sa.types.TypeEngine[Any]) -> Kind:
     """
     if isinstance(type_, sa.Boolean):
         return Kind("bool")
+    if isinstance(type_, sa.Interval):
+        return Kind("interval")
     if isinstance(type_, sa.Integer):
         return Kind("int")
     if isinstance(type_, sa.Float):
@@ -158,6 +161,35 @@ def _time(value: Any) -> str:
     if isinstance(value, dt.time):
         return f"{value:%H:%M:%S}.{value.microsecond:06d}"
     return str(value)
+
+
+_DURATION = re.compile(r"^\s*(-)?(?:(\d+) days?, )?(\d+):(\d{2}):(\d{2})(?:\.(\d{1,6}))?\s*$")
+
+
+def _interval(value: Any) -> str:
+    """A duration as its signed number of microseconds: the same for a ``timedelta`` (PostgreSQL
+    INTERVAL, as psycopg reads it), its ``[-]H:MM:SS.ffffff`` text (the VARCHAR a MariaDB target
+    holds, as PyMySQL writes a ``timedelta``) and Python's ``str(timedelta)`` (a SQLite target).
+
+    >>> import datetime as dt
+    >>> _interval(dt.timedelta(days=-3)), _interval("-72:00:00"), _interval("-3 days, 0:00:00")
+    ('-259200000000', '-259200000000', '-259200000000')
+    >>> _interval(dt.timedelta(hours=900, microseconds=5)), _interval("900:00:00.000005")
+    ('3240000000005', '3240000000005')
+    """
+    if isinstance(value, dt.timedelta):
+        return str((value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds)
+    m = _DURATION.match(str(value))
+    if m is None:
+        return _text(value)
+    sign, days, hours, minutes, seconds, fraction = m.groups()
+    if days is not None and sign:  # Python's "-1 day, 23:00:00": only the days are negative
+        micros = -int(days) * 86_400_000_000
+        sign = None
+    else:
+        micros = int(days or 0) * 86_400_000_000
+    micros += ((int(hours) * 60 + int(minutes)) * 60 + int(seconds)) * 1_000_000 + int((fraction or "").ljust(6, "0"))
+    return str(-micros if sign else micros)
 
 
 def _bool(value: Any) -> str:
@@ -261,7 +293,7 @@ def canonicalizer(kind: Kind) -> Callable[[Any], str | None]:
     fn: Callable[[Any], str] = {
         "int": _int, "bool": _bool, "numeric": _numeric, "float": _float, "date": _date,
         "datetime": _naive_datetime, "datetime_tz": lambda v: _datetime(v, utc=True), "time": _time,
-        "char": _char, "binary": _binary, "json": _json, "uuid": _uuid,
+        "char": _char, "binary": _binary, "json": _json, "uuid": _uuid, "interval": _interval,
     }.get(name, _text)  # fmt: skip
     if name == "decimal":
         fn = _decimal_at(kind.scale or 0)

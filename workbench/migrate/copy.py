@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from tqdm import tqdm
 
 from workbench.db import scrub
+from workbench.design.ddl import dialect_of
 from workbench.migrate import checkpoint
 from workbench.migrate.units import Unit
 
@@ -146,11 +147,12 @@ def insert_sql(conn: sa.Connection, name: str, schema: str | None, columns: Sequ
 def write(conn: sa.Connection, dialect: str, name: str, schema: str | None, columns: Sequence[str],
           rows: list[Row]) -> None:
     """Write ``rows`` with the target's bulk path, inside the caller's transaction."""
-    if dialect == "postgresql":
-        prep = conn.dialect.identifier_preparer
+    if dialect == "postgresql":  # COPY goes without parameters: names quoted without doubling '%'
+        prep = dialect_of(dialect).identifier_preparer
         cols = ", ".join(prep.quote(c) for c in columns)
+        table = (f"{prep.quote_schema(schema)}." if schema else "") + prep.quote(name)
         raw: Any = conn.connection.driver_connection
-        with raw.cursor() as cur, cur.copy(f"COPY {_qualified(conn, name, schema)} ({cols}) FROM STDIN") as copy:
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
     else:

@@ -143,10 +143,10 @@ def prepare(target: Target, design: Design, service: str) -> bool:
         _drop_leftovers(conn, target, design, service, schema)
         statements = table_statements(design, service, target.dialect)
         if target.dialect == "postgresql":  # one round trip: the server runs them in order, in this transaction
-            conn.exec_driver_sql(";\n".join(statements))
+            ddl.execute(conn, ";\n".join(statements))
         else:
             for statement in statements:
-                conn.exec_driver_sql(statement)
+                ddl.execute(conn, statement)
         checkpoint.finish(conn, schema, DDL_STEP)
     return True
 

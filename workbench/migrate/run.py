@@ -33,6 +33,7 @@ import sqlalchemy as sa
 
 from workbench import serde
 from workbench.db import friendly_errors, mask_url, scrub, source_engine
+from workbench.design import ddl
 from workbench.design.model import Design, load_design
 from workbench.design.schemas import sequence_columns
 from workbench.errors import MigrationError, WorkbenchError
@@ -133,7 +134,7 @@ def _fk_step(target: Target, design: Design, service: str, engine: sa.Engine) ->
             existing = {(tt.table.name, tuple(fk["constrained_columns"])) for tt in svc.tables
                         for fk in inspector.get_foreign_keys(tt.table.name, schema=schema)}
             for statement in create.add_foreign_key_statements(design, service, target.dialect, existing):
-                conn.exec_driver_sql(statement)
+                ddl.execute(conn, statement)
         checkpoint.finish(conn, schema, "fk")
 
 
@@ -141,16 +142,16 @@ def _identity_step(target: Target, design: Design, service: str, engine: sa.Engi
     schema = target.schema(design, service)
     with engine.begin() as conn:
         if target.dialect == "postgresql":
-            prep = conn.dialect.identifier_preparer
+            prep = ddl.dialect_of("postgresql").identifier_preparer  # names as written: a '%' stays one in the value
             numbered = [(tt.table.name, tt.identity) for tt in design.service(service).tables if tt.identity]
             numbered += [(t, c) for _, t, c in sequence_columns(design, service, target.dialect)]
             for name, column_name in numbered:
-                table = f"{prep.quote_schema(schema or '')}.{prep.quote(name)}"
-                column = prep.quote(column_name)
-                conn.execute(sa.text(
-                    f"SELECT setval(pg_get_serial_sequence(:table, :column), "
-                    f"COALESCE((SELECT max({column}) FROM {table}), 0) + 1, false)"),
-                    {"table": table, "column": column_name})
+                # names only ever as quoted identifiers (Core) or bound values: never pasted into SQL text
+                t = sa.table(name, sa.column(column_name), schema=schema)
+                qualified = f"{prep.quote_schema(schema or '')}.{prep.quote(name)}"
+                highest = sa.select(sa.func.coalesce(sa.func.max(t.c[column_name]), 0) + 1).scalar_subquery()
+                sequence = sa.func.pg_get_serial_sequence(sa.literal(qualified), sa.literal(column_name))
+                conn.execute(sa.select(sa.func.setval(sequence, highest, sa.false())))
         checkpoint.finish(conn, schema, "identity")
 
 
@@ -281,6 +282,7 @@ def migrate(source: str, target: str | Path, design: Design | str | Path, *, ser
     for name in names:
         design.service(name)
     where = Target.parse(target)
+    ddl.check_names(design, names, where.dialect)  # before anything is created or copied
     result = MigrationResult(mask_url(source), where.display, where.dialect)
     engine = source_engine(source, poolclass=sa.pool.NullPool)
     sa.event.listen(engine, "handle_error", _source_error)

@@ -9,17 +9,16 @@ SQLite target is a folder (``path/to/folder`` or ``sqlite:///path/to/folder``) h
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
-from workbench.db import mask_url, resolve_url, target_engine
+from workbench.db import mask_url, parse_url, resolve_url, target_engine
 from workbench.design.model import Design
-from workbench.errors import BadURLError
+from workbench.errors import BadURLError, TargetError
 
 DIALECTS = ("postgresql", "mysql", "sqlite")
 """Target backends the migration writes (others would need their own bulk path)."""
@@ -78,10 +77,7 @@ class Target:
         text = str(spec).strip()
         if "://" not in text:
             return cls(text, "sqlite", Path(text).resolve())
-        try:
-            url = make_url(text) if "${" not in text else resolve_url(text)
-        except ArgumentError:
-            raise BadURLError(f"not a target URL or folder: {mask_url(text)!r}") from None
+        url = parse_url(text, "target URL or folder") if "${" not in text else resolve_url(text)
         name = url.get_backend_name()
         family = {"mariadb": "mysql", "postgres": "postgresql"}.get(name, name)
         if family == "sqlite":
@@ -163,6 +159,8 @@ def with_prefix(design: Design, prefix: str) -> Design:
     """
     if not prefix:
         return design
+    if not re.fullmatch(r"\w+", prefix):
+        raise TargetError(f"namespace prefix {prefix!r} is not allowed: letters, digits and _ only")
     out = copy.deepcopy(design)
     for svc in out.services.values():
         svc.namespace = f"{prefix}{svc.namespace}"

@@ -98,12 +98,15 @@ class Unit:
         return sa.table(self.table, *(sa.column(c) for c in self.columns), schema=schema)
 
 
-def split_key(key: str) -> tuple[str | None, str]:
-    """A legacy table key as (schema, name).
+def split_key(key: str, dialect: str | None = None) -> tuple[str | None, str]:
+    """A legacy table key as (schema, name). A SQLite source has no schemas (the workbench reads
+    ``main``): there a dot belongs to the table's name.
 
-    >>> split_key("sales.orders"), split_key("orders")
-    (('sales', 'orders'), (None, 'orders'))
+    >>> split_key("sales.orders"), split_key("orders"), split_key("dot.table", "sqlite")
+    (('sales', 'orders'), (None, 'orders'), (None, 'dot.table'))
     """
+    if dialect == "sqlite":
+        return None, key
     schema, dot, name = key.partition(".")
     return (schema, name) if dot else (None, key)
 
@@ -138,7 +141,7 @@ def units(design: Design, service: str, target_dialect: str | None = None) -> li
                             key=list(p.key), projection=p, rows_hint=p.rows_estimate))
             continue
         columns = [c.name for c in t.columns if not (computed_here and c.computed is not None)]
-        schema, name = split_key(tt.source)
+        schema, name = split_key(tt.source, design.source_dialect)
         out.append(Unit(service, t.name, tt.role, tt.source, columns, _kinds(tt, columns, design.source_dialect),
                         key=list(t.primary_key), source_schema=schema, source_name=name,
                         rows_hint=t.row_count if tt.role == "owned" else None,

@@ -399,7 +399,8 @@ def _references(design: Design, service: str, target: Target, tconn: sa.Connecti
                         consumer.table.primary_key)
         check.dangling, check.sample = found.count, found.sample
         if consumer.source:
-            child, parent = split_key(consumer.source), split_key(r.referred_table)
+            child, parent = split_key(consumer.source, design.source_dialect), \
+                split_key(r.referred_table, design.source_dialect)
             legacy = orphans(sconn, (child[1], child[0]), r.columns, (parent[1], parent[0]), r.referred_columns,
                              consumer.table.primary_key, limit=0)
             check.legacy_dangling = legacy.count

@@ -100,7 +100,7 @@ def legacy_schema(design: Design) -> Schema:
         for tt in svc.tables:
             if tt.role == "owned" and tt.source:
                 t = copy.copy(tt.table)
-                t.schema, t.name = split_key(tt.source)
+                t.schema, t.name = split_key(tt.source, design.source_dialect)
                 tables.append(t)
     return Schema(dialect=design.source_dialect, database=design.source, tables=tables)
 

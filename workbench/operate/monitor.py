@@ -16,7 +16,11 @@ Per service (its namespace on the server the migration built):
   that are not in its ``processed_message`` yet -- how far its copies lag behind. It reads the
   provider's outbox, so it needs both schemas on one server, as the migration lays them out;
 - ``replication_lag``: WAL the replication slots (e.g. Debezium's) have not confirmed (PostgreSQL),
-  the replica's delay (MariaDB/MySQL).
+  the replica's delay (MariaDB/MySQL);
+- ``capture_slots`` (run it on the *legacy* server while ``workbench sync`` follows it): every logical
+  slot, whether a process reads it and the WAL it retains -- a slot left behind (``left_behind``)
+  keeps WAL without limit; ``binlog_retention`` (MariaDB/MySQL): the GTID head and how long the
+  binlog is kept, which bounds how long a follower may pause.
 
 Identifiers are quoted by SQLAlchemy's dialect; names inside string literals are escaped.
 """
@@ -92,6 +96,12 @@ def _postgresql(svc: ServiceDesign) -> list[tuple[str, str, str]]:
          ("SELECT slot_name, slot_type, active, "
          "pg_wal_lsn_diff(pg_current_wal_lsn(), COALESCE(confirmed_flush_lsn, restart_lsn)) AS lag_bytes "
          "FROM pg_replication_slots ORDER BY slot_name")),
+        ("capture_slots", ("on the legacy server: change-capture slots (workbench sync, Debezium); a slot no process "
+         "reads (left_behind) retains WAL without limit: follow it again or drop it (workbench sync teardown)"),
+         ("SELECT slot_name, plugin, database, active, "
+         "pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint AS retained_bytes, "
+         "confirmed_flush_lsn::text AS confirmed, NOT active AS left_behind "
+         "FROM pg_replication_slots WHERE slot_type = 'logical' ORDER BY retained_bytes DESC, slot_name")),
     ]
 
 
@@ -112,6 +122,9 @@ def _mysql(svc: ServiceDesign) -> list[tuple[str, str, str]]:
          f"WHERE object_schema = {ns} ORDER BY object_name, index_name")),
         ("replication_lag", "on a replica: Seconds_Behind_Master should stay near 0 (empty on a primary)",
          "SHOW REPLICA STATUS"),
+        ("binlog_retention", ("on the legacy server: the binlog's GTID head and how long it is kept; a change-capture "
+         "follower (workbench sync) paused longer than that cannot resume"),
+         "SELECT @@gtid_binlog_pos AS gtid_head, @@binlog_expire_logs_seconds AS expire_seconds"),
     ]
 
 

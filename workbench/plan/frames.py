@@ -8,6 +8,7 @@ import pandas as pd
 
 from workbench import serde
 from workbench.design.frames import markdown
+from workbench.names import md_code, md_text
 from workbench.plan.model import Plan
 
 
@@ -70,10 +71,10 @@ def prerequisite_summary(plan: Plan) -> pd.DataFrame:
 
 def summary(plan: Plan) -> str:
     """The plan as Markdown: waves, efforts, risks, prerequisites."""
-    lines = ["# Migration plan", "", f"Source: `{plan.source}`.", "", "## Waves", ""]
+    lines = ["# Migration plan", "", f"Source: {md_code(plan.source)}.", "", "## Waves", ""]
     for w in plan.waves:
-        lines += [f"### Wave {w.number}: {', '.join(w.services)} ({w.points:g} points)", "", w.rationale + ".", "",
-                  *[f"{i}. {step}" for i, step in enumerate(w.steps, 1)], ""]
+        lines += [f"### Wave {w.number}: {md_text(', '.join(w.services))} ({w.points:g} points)", "",
+                  md_text(w.rationale) + ".", "", *[f"{i}. {md_text(step)}" for i, step in enumerate(w.steps, 1)], ""]
     lines += ["## Effort", "", markdown(efforts_frame(plan)), "", "## Risk register", "",
               markdown(risks_frame(plan).drop(columns=["id"])), "", "## Prerequisites", "",
               markdown(prerequisites_frame(plan)), ""]

@@ -231,8 +231,28 @@ class HeadlessChromium:
         return base64.b64decode(data)
 
 
+UNDRAWN_PLOTS = """new Promise(resolve => {
+  const undrawn = () => [...document.querySelectorAll('[%s]')]
+    .filter(d => !(d.querySelector('svg.main-svg') && d._fullLayout)).map(d => d.id);
+  const started = Date.now();
+  const poll = () => { const left = undrawn();  // without plotly.js nothing will ever draw: no need to wait
+    (left.length === 0 || typeof window.Plotly === 'undefined' || Date.now() - started > %d)
+      ? resolve(left) : setTimeout(poll, 100); };
+  poll();
+})"""
+"""The ids of the page's interactive plots that plotly has not drawn (after waiting up to a limit)."""
+
+
+def undrawn_plots(browser: HeadlessChromium, wait_ms: int = 15000) -> list[str]:
+    """Ids of the open page's interactive plots (``data-wb-plotly``) that plotly did not draw."""
+    from workbench.reporting.interactive import ATTRIBUTE
+
+    return list(browser.evaluate(UNDRAWN_PLOTS % (ATTRIBUTE, wait_ms)) or [])
+
+
 def check_pages(paths: list[Path], width: int = 1280, height: int = 2000) -> dict[str, list[str]]:
-    """Console errors of each page, by file name, opened one after the other in one browser.
+    """Console errors of each page, by file name, opened one after the other in one browser; an
+    interactive plot that did not draw counts as an error too.
 
     Raises
     ------
@@ -245,5 +265,6 @@ def check_pages(paths: list[Path], width: int = 1280, height: int = 2000) -> dic
             before = len(browser.console_errors)
             browser.open(path)
             browser.evaluate("new Promise(r => setTimeout(() => r(true), 100))")  # late errors of onload handlers
-            found[Path(path).name] = browser.console_errors[before:]
+            undrawn = [f"plot {ident} was not drawn" for ident in undrawn_plots(browser)]
+            found[Path(path).name] = browser.console_errors[before:] + undrawn
     return found

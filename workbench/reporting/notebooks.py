@@ -24,8 +24,17 @@ INJECTED_ID = "injected-parameters"
 
 _ERROR_TAG = "papermill-error-cell-tag"
 
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+WIDGET_NOTE = ("Interactive explorer: open this notebook in JupyterLab and run it to move tables, merge and split "
+               "services, and save the result.")
+"""What a widget output becomes in a rendered notebook: a widget needs its kernel, and its state holds
+random ids that would make two renders differ."""
+
 _OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{{ super() }}{{ resources.wb_head_js }}{%- endblock html_head_js -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 {% block extra_css %}
@@ -61,6 +70,7 @@ def clean(nb: nbformat.NotebookNode, source_name: str) -> nbformat.NotebookNode:
     meta = nb.metadata.get("papermill", {})
     for key in VOLATILE:
         meta.pop(key, None)
+    nb.metadata.pop("widgets", None)  # live widget state: random model ids, useless without the kernel
     if "input_path" in meta:
         meta["input_path"] = f"notebooks/{source_name}"
     if "output_path" in meta:
@@ -77,6 +87,9 @@ def clean(nb: nbformat.NotebookNode, source_name: str) -> nbformat.NotebookNode:
         for key in VOLATILE:
             cell.metadata.get("papermill", {}).pop(key, None)
         for output in cell.get("outputs", []):
+            if WIDGET_MIME in output.get("data", {}):
+                output["data"] = {"text/plain": WIDGET_NOTE}
+                output["metadata"] = {}
             if "text" in output:
                 output["text"] = scrub(output["text"])
             if "evalue" in output:
@@ -132,19 +145,26 @@ def export_html(nb: nbformat.NotebookNode, title: str, nav: str = "", failure: s
     content: it stays in the executed notebook and is left out of the page. Math in Markdown stays
     as TeX source (MathJax would need the network). A failed stage's page opens with ``failure``
     in a banner, and a cell that raised shows its error's name and message, not the traceback
-    (which stays in the executed notebook beside the page).
+    (which stays in the executed notebook beside the page). Interactive plots (plotly) get their
+    HTML form here, and the page one inline copy of plotly.js; widgets (live only with a kernel)
+    are left out.
     """
     import copy
 
     import jinja2
     from nbconvert import HTMLExporter
 
+    from workbench.reporting import interactive
+
     nb = copy.deepcopy(nb)
+    nb.metadata.pop("widgets", None)
+    plots = interactive.outputs_to_html(nb)
     for cell in nb.cells:
         if "outputs" in cell:
             cell.outputs = [
                 readable_error(o) if o.get("output_type") == "error" else o for o in cell.outputs
                 if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+                and WIDGET_MIME not in o.get("data", {})
             ]
 
     exporter = HTMLExporter(
@@ -152,7 +172,8 @@ def export_html(nb: nbformat.NotebookNode, title: str, nav: str = "", failure: s
         extra_loaders=[jinja2.DictLoader({"wb_offline.html.j2": _OFFLINE_TEMPLATE})],
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
     )  # fmt: skip
-    resources = {"metadata": {"name": title}, "wb_nav": nav, "wb_alert": alert(failure) if failure else ""}
+    resources = {"metadata": {"name": title}, "wb_nav": nav, "wb_alert": alert(failure) if failure else "",
+                 "wb_head_js": interactive.plotly_script() if plots else ""}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body
 

@@ -3,7 +3,8 @@
 Figures are read from the stage artifacts in the report folder (never from the notebooks), so
 the page stays right when a stage is rerun alone after a hand edit. Charts are PNGs embedded as
 data URIs, written without matplotlib's version stamp: the folder can be mailed, and two renders
-of the same input give the same bytes.
+of the same input give the same bytes. The service map and the dependency matrix are interactive
+(plotly, with plotly.js inline in the page: no network needed), with fixed element ids.
 """
 
 from __future__ import annotations
@@ -229,17 +230,39 @@ def _plan(out: Path) -> tuple[list[Figure], list[Chart]]:
     ], []
 
 
+def _sync(out: Path) -> tuple[list[Figure], list[Chart]]:
+    """The follow (``design/sync``): its state in the label, services, row changes applied, lag."""
+    folder = out / "design" / "sync"
+    if not folder.is_dir():
+        return [], []
+    from workbench.sync.frames import load_view
+
+    view = load_view(folder)
+    if not view.exists:
+        return [], []
+    figures = [Figure("sync", "sync_tables", f"tables captured ({view.state})",
+                      len(view.capture.tables) if view.capture else 0)]
+    if view.status is not None:
+        figures += [
+            Figure("sync", "sync_services", "services followed", len(view.status.services)),
+            Figure("sync", "sync_events", "row changes applied", sum(x.events for x in view.status.services)),
+            Figure("sync", "sync_lag", "lag at the last report (s)", float(view.status.lag_seconds or 0.0)),
+        ]
+    return figures, []
+
+
 READERS: tuple[Callable[[Path], tuple[list[Figure], list[Chart]]], ...] = (
     _assess,
     _workload,
     _decompose,
     _design,
     _plan,
+    _sync,
 )
 """One reader per artifact family, in stage order; each returns nothing when its artifact is absent."""
 
 GROUPS = {"assess": "Legacy database", "workload": "Workload", "decompose": "Services", "design": "Target design",
-          "plan": "Migration plan"}
+          "plan": "Migration plan", "sync": "Follow (change capture)"}
 
 
 def summary(out: str | Path) -> tuple[list[Figure], list[Chart]]:
@@ -257,6 +280,43 @@ def summary(out: str | Path) -> tuple[list[Figure], list[Chart]]:
         figures += f
         charts += c
     return figures, charts
+
+
+def pictures(out: str | Path) -> str:
+    """The service map (coloured by mechanism once ``design/`` exists) and the dependency matrix, as
+    HTML for the page; empty without ``schema.json`` and ``decomposition.yaml``.
+
+    Raises
+    ------
+    ArtifactError
+        When an artifact is malformed; names the file.
+    """
+    out = Path(out)
+    if not ((out / "schema.json").exists() and (out / "decomposition.yaml").exists()):
+        return ""
+    from workbench import serde
+    from workbench.decompose import maps
+    from workbench.decompose.model import load_decomposition
+    from workbench.schema import Schema
+    from workbench.workload.model import Workload
+
+    schema = serde.load(Schema, out / "schema.json")
+    workload = serde.load(Workload, out / "workload.json") if (out / "workload.json").exists() else None
+    decomposition = load_decomposition(out / "decomposition.yaml")
+    if not decomposition.services:
+        return ""
+    design = None
+    if (out / "design" / "design.json").exists():
+        from workbench.design.model import load_design
+
+        design = load_design(out / "design")
+    graph = maps.graph_for(decomposition, schema, workload)
+    parts = []
+    for plot, caption in ((maps.service_map(decomposition, graph, design=design), "Service map"),
+                          (maps.dependency_matrix(decomposition, graph), "Dependency structure matrix")):
+        parts.append(f'<figure class="plot" data-plot="{_e(plot.key)}"><figcaption>{_e(caption)}</figcaption>'
+                     f"{plot.html(f'wb-title-{plot.key}')}</figure>")
+    return "\n".join(parts)
 
 
 # ----------------------------------------------------------------------------------------- page
@@ -278,7 +338,9 @@ h3 { font-size: 14px; margin: 14px 0 8px; color: #44515f; text-transform: upperc
 .charts { display: flex; flex-wrap: wrap; gap: 18px; margin-top: 18px; }
 figure.chart { margin: 0; }
 figure.chart img { display: block; }
-figure.chart figcaption { font-size: 13px; font-weight: bold; color: #44515f; margin-bottom: 4px; }
+figure.chart figcaption, figure.plot figcaption {
+  font-size: 13px; font-weight: bold; color: #44515f; margin-bottom: 4px; }
+figure.plot { margin: 0 0 24px; overflow-x: auto; }
 table.stages { border-collapse: collapse; width: 100%; font-size: 14px; }
 table.stages th, table.stages td { text-align: left; padding: 6px 10px; \
 border-bottom: 1px solid #e3e8ee; vertical-align: top; }
@@ -328,8 +390,15 @@ def _stages_html(rows: list[StageRow]) -> str:
             f"<tbody>{''.join(lines)}</tbody></table>")
 
 
-def page(info: TitleInfo, rows: list[StageRow], figures: list[Figure], charts: list[Chart], files: list[str]) -> str:
-    """The title page's HTML: self-contained (inline CSS, data-URI images, no script)."""
+def page(info: TitleInfo, rows: list[StageRow], figures: list[Figure], charts: list[Chart], files: list[str],
+         plots: str = "") -> str:
+    """The title page's HTML: self-contained (inline CSS, data-URI images; with ``plots``, from
+    :func:`pictures`, plotly.js inline and nothing loaded from elsewhere)."""
+    from workbench.reporting.interactive import plotly_script
+
+    head_js = plotly_script() if plots else ""
+    plot_section = (f'<section id="services-map" aria-label="Service map and dependency matrix">\n<h2>Services</h2>\n'
+                    f"{plots}\n</section>\n") if plots else ""
     file_items = "".join(f'<li><a href="{_e(name)}">{_e(name)}</a></li>' for name in files)
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -338,6 +407,7 @@ def page(info: TitleInfo, rows: list[StageRow], figures: list[Figure], charts: l
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{_e(info.client)}: {_e(info.engagement)}</title>
 <style>{_CSS}</style>
+{head_js}
 </head>
 <body>
 <main>
@@ -353,7 +423,7 @@ def page(info: TitleInfo, rows: list[StageRow], figures: list[Figure], charts: l
 <h2>Summary</h2>
 {_figures_html(figures, charts)}
 </section>
-<section id="stages">
+{plot_section}<section id="stages">
 <h2>Stages</h2>
 {_stages_html(rows)}
 </section>
@@ -375,4 +445,4 @@ def write(out: str | Path, info: TitleInfo, rows: list[StageRow], files: list[st
 
     out = Path(out)
     figures, charts = summary(out)
-    return serde.write_text(out / FILE, page(info, rows, figures, charts, files))
+    return serde.write_text(out / FILE, page(info, rows, figures, charts, files, pictures(out)))

@@ -11,18 +11,20 @@ from __future__ import annotations
 import gc
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
 from workbench.db import mask_url, sqlglot_dialect
+from workbench.errors import ArtifactError
 from workbench.schema import Schema
 from workbench.workload.extract import analyze, analyze_truncated
 from workbench.workload.model import ParseIssue, StatementTemplate, Transaction, Workload
 from workbench.workload.normalize import HUGE_IN_LIST, Normalizer, fingerprint, is_binary, sample_text, split_statements
 from workbench.workload.resolve import Resolver
-from workbench.workload.sources import get_format, is_url
+from workbench.workload.sources import FORMATS, get_format, is_url
 from workbench.workload.sources.base import Statement
 from workbench.workload.transactions import TransactionGrouper
 
@@ -273,10 +275,82 @@ def ingest(
     source_dialect = sqlglot_dialect(schema.dialect) if schema is not None else None
     builder = WorkloadBuilder(schema, dialect or fmt.dialect or source_dialect, fmt.transactional)
     for source in sources:
-        records = fmt.read(source, builder.issues)
+        sink = _SourceIssues(builder.issues)
+        records = sink.count(fmt.read(source, sink))
         show = sys.stderr.isatty() if progress is None else progress
         if show:
             label = mask_url(source) if is_url(source) else source
             records = iter(tqdm(records, desc=label, unit=" stmt", mininterval=1.0, leave=False))
-        builder.feed(records)
+        try:
+            builder.feed(records)
+        except _WrongFormat:
+            pass  # raised from inside the reader once the first lines showed it: reported below
+        except ArtifactError as exc:  # e.g. a CSV header without the format's columns
+            sink.explain(exc, source, fmt.name)
+        if not is_url(source):
+            sink.check(source, fmt.name)
     return builder.result(sources)
+
+
+class _WrongFormat(Exception):
+    """The first :data:`EARLY_LINES` lines of a source were all unreadable: stop reading it."""
+
+
+EARLY_LINES = 1_000
+"""Unreadable lines, without one readable, after which a source is judged without reading the rest."""
+
+
+class _SourceIssues:
+    """The builder's issue sink for one source, counting its unreadable lines and its records, so
+    that a file read in the wrong format fails instead of giving an empty workload."""
+
+    def __init__(self, issues: _Issues) -> None:
+        self._issues = issues
+        self.bad = 0
+        self.good = 0
+        self.first: str | None = None
+
+    def add(self, kind: str, text: str, count: int = 1, safe: bool = False) -> None:
+        self._issues.add(kind, text, count, safe)
+        if kind == "malformed_line":
+            self.bad += count
+            self.first = self.first or text
+            if self.bad >= EARLY_LINES and not self.good:
+                raise _WrongFormat
+
+    def count(self, records: Iterable[Statement]) -> Iterator[Statement]:
+        for record in records:
+            self.good += 1
+            yield record
+
+    def explain(self, exc: ArtifactError, source: str, format: str) -> None:
+        """Re-raise a reader's error with the format the file looks like, when that is another."""
+        from workbench.workload.sources.sniff import looks_like
+
+        guess = looks_like(source) if not is_url(source) else None
+        if guess is None or guess == format:
+            raise exc
+        raise ArtifactError(f"{exc}; it looks like {guess}: use --format {guess}") from None
+
+    def check(self, source: str, format: str) -> None:
+        """:class:`ArtifactError` when most lines were unreadable, or none was read at all from a file
+        that looks like another format; the message names the format the file looks like."""
+        from workbench.workload.sources.sniff import looks_like
+
+        guess = looks_like(source)
+        wrong = self.bad > self.good or (not self.good and guess is not None and guess != format)
+        if not wrong:
+            return
+        name = Path(source).name
+        if self.bad > self.good:
+            read = f"{self.bad:,}{'+' if self.bad >= EARLY_LINES and not self.good else ''} of its first " \
+                   f"{self.bad + self.good:,} lines are not {format} (e.g. {self.first})"
+        else:
+            read = f"nothing in it is a {format} statement"
+        if guess is not None and guess != format:
+            hint = f"it looks like {guess}: use --format {guess}"
+        elif guess == format:
+            hint = f"it starts like {format} but most of it is not: is the file damaged?"
+        else:
+            hint = f"it looks like none of the known formats ({', '.join(sorted(FORMATS))})"
+        raise ArtifactError(f"{name}: {read}; {hint}")

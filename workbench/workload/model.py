@@ -56,7 +56,9 @@ class ParseIssue:
 
     ``kind`` is one of ``unparseable``, ``unsupported`` (parsed as an opaque command),
     ``truncated``, ``binary``, ``multi_statement``, ``malformed_line``, ``huge_in_list`` (an
-    IN-list or multi-row VALUES longer than 1,000 items, collapsed to one placeholder and used).
+    IN-list or multi-row VALUES longer than 1,000 items, collapsed to one placeholder and used),
+    ``other_database`` and ``unknown_database`` (a live general log's sessions on another database,
+    or connected before the log began, left out).
     ``count`` counts statements (times ``calls`` for aggregated sources); samples are normalised
     text, never raw log lines, so no literal value reaches the artifact.
     """

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,6 +21,11 @@ from typing import IO, Protocol
 from workbench.errors import ArtifactError, NotFoundError
 
 Statement = tuple[str | None, int, float, str | None, str | None]
+
+MAX_DURATION_MS = 1e15
+"""A duration above this (31,000 years, even summed over calls) is no measurement: the line is
+reported as malformed. It also keeps every sum of durations finite: ``workload.json`` never holds
+``Infinity``."""
 
 
 class IssueSink(Protocol):
@@ -98,11 +104,20 @@ def header_index(header: list[str], wanted: dict[str, tuple[str, ...]], source: 
         required = aliases[0].startswith("!")
         found = next((names[a.lstrip("!").lower()] for a in aliases if a.lstrip("!").lower() in names), None)
         if found is None and required:
-            raise ArtifactError(
-                f"{source}: CSV header has no {aliases[0].lstrip('!')!r} column (found: {', '.join(header[:12])})"
-            )
+            found_text = ", ".join(shorten(h) for h in header[:12]) + (", ..." if len(header) > 12 else "")
+            raise ArtifactError(f"{source}: CSV header has no {aliases[0].lstrip('!')!r} column (found: {found_text})")
         out[key] = found
     return out
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    """A field of unknown size as a message may show it: one line, at most ``limit`` characters.
+
+    >>> shorten("SELECT " + "a" * 80), shorten("a\\n b")
+    ('SELECT aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...', 'a b')
+    """
+    text = " ".join(text[: limit * 4].split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def csv_rows(source: str) -> Iterator[list[str]]:
@@ -113,7 +128,8 @@ def csv_rows(source: str) -> Iterator[list[str]]:
 
 
 def csv_records(
-    source: str, issues: IssueSink, wanted: dict[str, tuple[str, ...]], time_field: str = "time"
+    source: str, issues: IssueSink, wanted: dict[str, tuple[str, ...]], time_field: str = "time",
+    time_limit: float = MAX_DURATION_MS,
 ) -> Iterator[tuple[dict[str, str | None], int, float]]:
     """Rows of a CSV export with a header, as (fields by name, calls, time).
 
@@ -134,22 +150,35 @@ def csv_records(
             continue
         fields = {key: (row[i] if i is not None else None) for key, i in cols.items()}
         calls = number(fields["calls"], int, 1)
-        time = number(fields[time_field], float, 0.0)
+        time = number(fields[time_field], float, 0.0, time_limit)
         if calls is None or time is None:
-            malformed(issues, source, f"row {line}", f"calls or {time_field} is not a number")
+            malformed(issues, source, f"row {line}", f"calls or {time_field}: not a finite, non-negative number")
             continue
         yield fields, int(calls), float(time)
 
 
-def number(text: str | None, kind: type[int] | type[float], default: int | float) -> int | float | None:
-    """A numeric CSV/JSON field; None when present but not a number (the caller reports the line).
+def number(text: object, kind: type[int] | type[float], default: int | float,
+           limit: float = MAX_DURATION_MS) -> int | float | None:
+    """A count or duration field of a CSV or JSON line; None when present but not a usable one
+    (not a number, infinite, NaN, negative, or a duration beyond ``limit``): the caller reports
+    the line as malformed.
 
     >>> number("12", int, 1), number("", int, 1), number("x", int, 1), number("1.5", float, 0.0)
     (12, 1, None, 1.5)
+    >>> number("inf", int, 1), number("1e400", float, 0.0), number("NaN", float, 0.0), number(-3, int, 1)
+    (None, None, None, None)
     """
     if text is None or text == "":
         return default
+    if isinstance(text, bool):
+        return None
     try:
-        return kind(float(text)) if kind is int else kind(text)
-    except (TypeError, ValueError):
+        value = float(text) if not isinstance(text, int) else text  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not (0 <= value <= (limit if kind is float else math.inf)) or value != value:
+        return None  # NaN fails both comparisons; inf and 1e400 (inf once parsed) fail the first
+    try:
+        return int(value) if kind is int else float(value)
+    except (OverflowError, ValueError):
         return None

@@ -8,6 +8,7 @@ application or proxy can write this, which makes it the format of last resort.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,8 +17,22 @@ from workbench.workload.sources.base import IssueSink, Statement, csv_records, m
 KEYS = ("sql", "calls", "session", "transaction", "duration_ms", "timestamp")
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _text(value: str) -> str:
+    """A JSON string with any lone surrogate (``"\\ud800"``: no character, and no UTF-8 either) as
+    U+FFFD, which later marks the statement as binary, as undecodable bytes in a file are."""
+    return _SURROGATE.sub("\ufffd", value)
+
+
 def _opt(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
+    return None if value is None or value == "" else _text(str(value))
+
+
+def _no_constant(name: str) -> float:
+    """``NaN``, ``Infinity`` and ``-Infinity`` are not JSON: a line holding one is malformed."""
+    raise ValueError(f"{name} is not JSON")
 
 
 def read_jsonl(source: str, issues: IssueSink) -> Iterator[Statement]:
@@ -34,24 +49,20 @@ def read_jsonl(source: str, issues: IssueSink) -> Iterator[Statement]:
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
-            except ValueError:
+                obj = json.loads(line, parse_constant=_no_constant)
+            except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
                 malformed(issues, source, f"line {line_no}", "not JSON")
                 continue
             sql = obj.get("sql") if isinstance(obj, dict) else None
             if not isinstance(sql, str):
                 malformed(issues, source, f"line {line_no}", "no string 'sql'")
                 continue
-            calls = obj.get("calls", 1)
-            duration = obj.get("duration_ms", 0.0)
-            if isinstance(calls, bool) or not isinstance(calls, int | float) or calls < 0:
-                calls = number(str(calls), int, 1)
-            if isinstance(duration, bool) or not isinstance(duration, int | float):
-                duration = number(None if duration is None else str(duration), float, 0.0)
+            calls = number(obj.get("calls", 1), int, 1)
+            duration = number(obj.get("duration_ms", 0.0), float, 0.0)
             if calls is None or duration is None:
-                malformed(issues, source, f"line {line_no}", "calls or duration_ms is not a number")
+                malformed(issues, source, f"line {line_no}", "calls or duration_ms: not a finite, non-negative number")
                 continue
-            yield sql, int(calls), float(duration), _opt(obj.get("session")), _opt(obj.get("transaction"))
+            yield _text(sql), int(calls), float(duration), _opt(obj.get("session")), _opt(obj.get("transaction"))
 
 
 def read_csv(source: str, issues: IssueSink) -> Iterator[Statement]:

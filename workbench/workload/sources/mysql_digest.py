@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from workbench.db import friendly_errors, mask_url, source_engine
 from workbench.errors import WorkbenchError
-from workbench.workload.sources.base import IssueSink, Statement, csv_records, is_url
+from workbench.workload.sources.base import MAX_DURATION_MS, IssueSink, Statement, csv_records, is_url
 
 PICOSECONDS_PER_MS = 1e9
 _WANTED: dict[str, tuple[str, ...]] = {"text": ("!digest_text",), "calls": ("count_star",), "time": ("sum_timer_wait",)}
@@ -25,7 +25,7 @@ def read(source: str, issues: IssueSink) -> Iterator[Statement]:
     if is_url(source):
         yield from _live(source)
         return
-    for fields, calls, picos in csv_records(source, issues, _WANTED):
+    for fields, calls, picos in csv_records(source, issues, _WANTED, time_limit=MAX_DURATION_MS * PICOSECONDS_PER_MS):
         text = fields["text"]
         if text and text != "NULL":
             yield text, calls, picos / PICOSECONDS_PER_MS, None, None
