@@ -38,15 +38,15 @@ NATS_SERVER = os.environ.get("WORKBENCH_NATS_SERVER", "/usr/sbin/nats-server")
 
 @dataclass
 class Change:
-    """A row change as the change capture reports it (satisfies ``workbench.events.capture.RowChange``)."""
+    """A row change as ``workbench.sync.RowChange`` reports it (what ``workbench.events.capture`` reads)."""
 
     table: str
-    operation: str
+    op: str
     key: dict[str, Any]
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     position: Any = None
-    transaction_id: Any = None
+    xid: Any = None
     commit_time: Any = None
 
 
@@ -235,7 +235,7 @@ class Monolith:
         row = after if after is not None else before
         assert row is not None
         return Change(table, op, {k: row[k] for k in pk}, before, after, position=self.positions,
-                      transaction_id=f"tx{self.positions}")
+                      xid=f"tx{self.positions}")
 
     # -- following it on the target (what workbench.sync does) ------------------------------------------
     def _target_table(self, service: str, table: str) -> sa.Table:
@@ -258,9 +258,9 @@ class Monolith:
                     t = self._target_table(service, c.table)
                     where = [t.c[k] == self._typed(t, k, v) for k, v in c.key.items()]
                     values = {k: self._typed(t, k, v) for k, v in (c.after or {}).items()}
-                    if c.operation == "update":
+                    if c.op == "update":
                         conn.execute(sa.update(t).where(*where).values(values))
-                    elif c.operation == "insert":
+                    elif c.op == "insert":
                         conn.execute(sa.insert(t).values(values))
                     else:
                         conn.execute(sa.delete(t).where(*where))
