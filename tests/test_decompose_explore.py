@@ -118,7 +118,7 @@ def test_changes_report_the_last_step(world: tuple) -> None:
     assert changed, "moving a table changed no metric"
     for r in changed:
         assert r["change"] == pytest.approx(r["now"] - r["before"], abs=1e-4)
-    x.move(table, "a service of its own")
+    x.move(table, "a_service_of_its_own")
     rows = {r["metric"]: r for r in x.changes()}
     assert rows["services"]["change"] == 1
 
@@ -230,10 +230,10 @@ def test_table_insight_shows_pull_confidence_and_evidence(world: tuple) -> None:
     assert any(k.startswith(f"{child.key}.") and k.endswith(f"-> {parent}") for k in tie.keys)
     assert [t.weight for t in insight.ties] == sorted((t.weight for t in insight.ties), reverse=True)
 
-    x.move(child.key, "by hand")
+    x.move(child.key, "by_hand")
     moved = x.table(child.key)
-    assert moved.role == "pinned" and moved.confidence is None and "by hand" in (moved.reason or "")
-    assert "by hand" in moved.pull
+    assert moved.role == "pinned" and moved.confidence is None and "by_hand" in (moved.reason or "")
+    assert "by_hand" in moved.pull
 
 
 def test_service_insight_lists_ties_and_the_least_settled_tables(world: tuple) -> None:

@@ -59,14 +59,14 @@ def test_new_service_group_move_merge_and_split(ui: ExplorerWidget) -> None:
     chosen = tuple(x.tables_of(source)[:2])
     ui.members.value = chosen
     ui.target.value = NEW
-    ui.new_name.value = "carved out"
+    ui.new_name.value = "carved_out"
     ui.group_button.click()
-    assert x.tables_of("carved out") == sorted(chosen) and "carved out" in ui.target.options
+    assert x.tables_of("carved_out") == sorted(chosen) and "carved_out" in ui.target.options
 
-    ui.service.value = "carved out"
+    ui.service.value = "carved_out"
     ui.target.value = source
     ui.merge_button.click()
-    assert "carved out" not in x.services() and "carved out" not in ui.service.options
+    assert "carved_out" not in x.services() and "carved_out" not in ui.service.options
 
     ui.service.value = source
     ui.members.value = ()
@@ -99,12 +99,15 @@ def test_save_writes_the_edited_decomposition(ui: ExplorerWidget, tmp_path: Path
     table = x.tables()[0]
     ui.table.value = table
     ui.target.value = NEW
-    ui.new_name.value = "by hand"
+    ui.new_name.value = "by hand"  # a service name becomes a schema name: refused at once, nothing moved
+    ui.move_button.click()
+    assert "not allowed" in ui.status.value and x.service_of(table) != "by hand"
+    ui.new_name.value = "by_hand"
     ui.move_button.click()
     ui.save_button.click()
     assert "saved" in ui.status.value
     saved = load_decomposition(tmp_path / "decomposition.yaml")
-    assert saved.service_of(table) == "by hand" and saved.assignment() == x.assignment()
+    assert saved.service_of(table) == "by_hand" and saved.assignment() == x.assignment()
     ui.path.value = str(tmp_path / "missing" / "deeper" / "other.yaml")
     ui.save_button.click()
     assert (tmp_path / "missing" / "deeper" / "other.yaml").exists()

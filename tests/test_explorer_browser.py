@@ -25,7 +25,7 @@ from workbench.decompose.model import load_decomposition
 from workbench.reporting.browser import FLAGS, find_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
-MOVED_TO = "moved by the browser"
+MOVED_TO = "moved_by_the_browser"
 
 pytestmark = pytest.mark.slow
 

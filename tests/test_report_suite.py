@@ -103,7 +103,14 @@ def test_two_renders_differ_only_in_the_date(renders: dict[str, Path | str]) -> 
             data, other = DATE.sub(b"<time/>", data), DATE.sub(b"<time/>", other)
         if data != other:
             different.append(name)
-    assert different == [], f"renders differ in {different}"
+    if different:  # show where, so a rare difference can be told from the message alone
+        import difflib
+
+        name = different[0]
+        other = second[name].replace(str(b).encode(), str(a).encode()).decode(errors="replace").splitlines()
+        lines = [line[:300] for line in difflib.unified_diff(first[name].decode(errors="replace").splitlines(), other,
+                                                              lineterm="", n=1)][:40]
+        raise AssertionError(f"renders differ in {different}; first difference, in {name}:\n" + "\n".join(lines))
     assert DATE.search(first["index.html"])
 
 

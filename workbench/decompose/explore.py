@@ -40,6 +40,7 @@ from workbench.decompose import signals as sig
 from workbench.decompose.graph import Weights, build_graph, describe_edge
 from workbench.decompose.model import Decomposition, Service, TableNote, load_decomposition, save_decomposition
 from workbench.errors import NotFoundError, WorkbenchError
+from workbench.names import check_service_name
 from workbench.schema import Schema
 from workbench.workload.model import Workload
 
@@ -487,7 +488,7 @@ class Explorer:
             raise WorkbenchError("a service needs a name")
         if name.startswith(ALONE):
             raise WorkbenchError(f"a service name cannot start with {ALONE.strip()!r}")
-        return name
+        return check_service_name(name, "explorer")
 
     def move(self, tables: str | Iterable[str], service: str) -> Step:
         """Move a table (or several) into ``service``, created when new; services left empty go.
