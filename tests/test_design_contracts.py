@@ -55,7 +55,8 @@ def shop() -> Design:
 def test_every_mechanism_the_rules_know_is_in_the_literal_and_the_other_way_round() -> None:
     assert set(get_args(Mechanism)) == set(MECHANISMS) == set(STRENGTH)
     assert set(FACTS) == set(get_args(DependencyKind))
-    assert ROLES == ("owned", "copy", "replica", "command_replica", "projection", "outbox", "inbox")
+    assert ROLES == ("owned", "copy", "replica", "command_replica", "projection_source", "projection", "outbox",
+                     "inbox")
     assert set(SERVICE_KINDS) == {"domain", "reference", "platform", "pinned"}
 
 

@@ -64,7 +64,8 @@ def _check(engine: sa.Engine, d: Design, schema_of: dict[str, str | None]) -> No
         schema = schema_of[name]
         assert sorted(insp.get_table_names(schema=schema)) == sorted(t.table.name for t in svc.tables)
         outbox = [c["name"] for c in insp.get_columns("outbox", schema=schema)]
-        assert outbox == ["id", "aggregatetype", "aggregateid", "type", "payload"]
+        assert outbox[:5] == ["id", "aggregatetype", "aggregateid", "type", "payload"]  # Debezium's, then the relay's
+        assert outbox[5:] == ["seq", "created_at", "published_at"]
         assert insp.get_pk_constraint("processed_message", schema=schema)["constrained_columns"] == \
             ["consumer_id", "message_id"]
     crm, order = schema_of["crm"], schema_of["order"]

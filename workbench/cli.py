@@ -735,6 +735,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the result as JSON")
     p.set_defaults(func=_cmd_sync_rehearse)
 
+    from workbench.events.commands import add_parser as _add_events
+
+    _add_events(sub)
+
     p = sub.add_parser("report", help="render the stage notebooks with papermill into a report folder",
                        description="workbench report --config engagement.yaml --out reports/<client>/ | "
                                    "workbench report --db URL --out DIR [flags] | "

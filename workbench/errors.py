@@ -65,3 +65,7 @@ class MigrationError(WorkbenchError):
     def __init__(self, message: str, result: MigrationResult | None = None) -> None:
         super().__init__(message)
         self.result = result
+
+
+class BrokerError(WorkbenchError):
+    """The message broker cannot be reached or refuses a request (a stream, a consumer, a publish)."""

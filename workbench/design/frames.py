@@ -45,7 +45,8 @@ def services_frame(design: Design) -> pd.DataFrame:
         roles = [t.role for t in s.tables]
         rows.append({
             "service": s.name, "namespace": s.namespace, "kind": s.kind, "owned": roles.count("owned"),
-            "copies": roles.count("copy"), "replicas": roles.count("replica") + roles.count("command_replica"),
+            "copies": roles.count("copy"), "replicas": roles.count("replica") + roles.count("command_replica")
+            + roles.count("projection_source"),
             "read_models": roles.count("projection"), "rows": s.rows, "references": len(s.references),
             "lint_errors": sum(f.severity == "error" for f in s.findings),
             "lint_warnings": sum(f.severity == "warning" for f in s.findings), "ambiguous": len(s.ambiguous),

@@ -22,10 +22,11 @@ from workbench.schema import Table, UserType
 LEGACY = "(legacy)"
 """Pseudo-service name for tables the decomposition placed nowhere (unassigned or excluded)."""
 
-TableRole = Literal["owned", "copy", "replica", "command_replica", "projection", "outbox", "inbox"]
+TableRole = Literal["owned", "copy", "replica", "command_replica", "projection_source", "projection", "outbox", "inbox"]
 """Why a table is in a service's schema: its own data, its own copy of a formerly shared
 cross-cutting table, a read-only copy fed by events (full for reference data, the few needed
-columns for a command-side replica), a CQRS read model, or the messaging tables every service gets."""
+columns for a command-side replica, the columns a read model joins from another service's table),
+a CQRS read model, or the messaging tables every service gets."""
 
 ROLES: tuple[TableRole, ...] = get_args(TableRole)
 
@@ -373,6 +374,8 @@ class Projection:
     source_query : for a read model of a materialized view that holds no rows in the legacy database
         (created ``WITH NO DATA``, which a read-only session cannot refresh): the view's own query, which
         the fill reads instead, in the legacy dialect; None otherwise.
+    view_sql : a view's read model only: the view's defining SELECT (legacy dialect), from which a
+        consumer recomputes the read model over its local tables.
     """
 
     name: str
@@ -387,6 +390,7 @@ class Projection:
     rows_estimate: int | None = None
     notes: list[str] = field(default_factory=list)
     source_query: str | None = None
+    view_sql: str = ""
 
 
 @dataclass

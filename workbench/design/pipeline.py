@@ -28,7 +28,16 @@ from workbench.design.model import (
     TargetTable,
     service_kind,
 )
-from workbench.design.outbox import INBOX, OUTBOX, EventCatalog, inbox_table, outbox_table
+from workbench.design.outbox import (
+    INBOX,
+    OUTBOX,
+    SEQUENCE,
+    VERSIONS,
+    EventCatalog,
+    inbox_table,
+    outbox_table,
+    versions_table,
+)
 from workbench.design.projections import from_read, from_view, identifier
 from workbench.design.queries import QueryShape
 from workbench.design.queries import shapes as parse_shapes
@@ -40,6 +49,8 @@ from workbench.schema import Schema, Table, UserType
 from workbench.workload.model import Workload
 
 ALL_ACTIONS = ["created", "updated", "deleted"]
+REPLICAS = ("replica", "command_replica", "projection_source")
+"""Roles of read-only copies fed by events, the strongest first (one copy per table and consumer)."""
 
 
 def namespace(service: str, prefix: str = "", taken: Iterable[str] = ()) -> str:
@@ -229,13 +240,13 @@ class _Builder:
         if svc is None:
             return
         source = self.tables[key]
-        existing = next((t for t in svc.tables if t.source == key and t.role in ("replica", "command_replica")), None)
+        existing = next((t for t in svc.tables if t.source == key and t.role in REPLICAS), None)
         wanted = [c.name for c in source.columns] if columns is None else \
             [c.name for c in source.columns if c.name in set(columns) | set(source.primary_key)]
         if existing is not None:
             have = {c.name for c in existing.table.columns}
-            if role == "replica":
-                existing.role = "replica"
+            if REPLICAS.index(role) < REPLICAS.index(existing.role):
+                existing.role = role  # a full replica, or a command-side one, also serves a read model
             keep = have | set(wanted)
             existing.table.columns = [copy.deepcopy(c) for c in source.columns if c.name in keep]
             existing.notes.append(f"also needed by {dep.id}")
@@ -333,12 +344,15 @@ class _Builder:
         for projection, table, sources in built:
             for key, cols in sorted(sources.items()):
                 provider = self.b.service(key)
-                if provider == dep.consumer or provider not in self.services or self.tables[key].kind != "table":
+                if provider not in self.services or self.tables[key].kind != "table":
                     continue
                 payload = self._pk(key) + [c for c in cols if c not in self._pk(key)]
+                own = provider == dep.consumer
+                if not own:  # the read model is recomputed from local rows: keep the provider's columns it joins
+                    self.add_replica(dep.consumer, key, payload, dep, "projection_source")
                 for action in ALL_ACTIONS:
                     projection.events.append(f"{provider}:" + self.events.add(provider, key, action, payload,
-                                                                               dep.consumer, dep.id))
+                                                                               dep.consumer, dep.id, own=own))
             projection.events = sorted(set(projection.events))
             self.projections.append(projection)
             svc.tables.append(TargetTable(table, "projection", dep.id, neutral_types=dep.kind == "view",
@@ -374,9 +388,11 @@ class _Builder:
         for svc in self.services.values():
             used = self._used(svc.name)
             out = outbox_table(_free(OUTBOX, used, "wb"), self.polling)
-            svc.tables.append(TargetTable(out, "outbox", None, neutral_types=True))
+            svc.tables.append(TargetTable(out, "outbox", None, neutral_types=True, identity=SEQUENCE))
             inbox = inbox_table(_free(INBOX, used | {out.name.lower()}, "wb"))
             svc.tables.append(TargetTable(inbox, "inbox", None, neutral_types=True))
+            versions = versions_table(_free(VERSIONS, used | {out.name.lower(), inbox.name.lower()}, "wb"))
+            svc.tables.append(TargetTable(versions, "inbox", None, neutral_types=True))
 
     def run(self, decomposition: Decomposition, findings: list[Any], shapes: Mapping[str, QueryShape]) -> Design:
         self.shapes = dict(shapes)
@@ -396,6 +412,7 @@ class _Builder:
                 "copy": 1,
                 "replica": 2,
                 "command_replica": 3,
+                "projection_source": 3,
                 "projection": 4,
                 "outbox": 5,
                 "inbox": 6,

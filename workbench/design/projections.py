@@ -282,13 +282,33 @@ def from_view(name: str, service: str, dependency: str, view: Table, shape: Quer
     steps = [JoinStep(table=view.key, name=view.name, schema=view.schema, alias="v")]
     rows = driving.row_count if driving is not None else None
     projection = Projection(name=name, service=service, dependency=dependency, driving=view.key, joins=steps,
-                            columns=columns, key=key, rows_estimate=rows, notes=notes)
+                            columns=columns, key=key, rows_estimate=rows, notes=notes,
+                            view_sql=view_select(view.definition or "", schema.dialect))
     if view.materialized and view.populated is False and view.definition:
         projection.source_query = view.definition.strip().rstrip(";").strip()
         notes.append("the materialized view holds no rows in the legacy database (created WITH NO DATA): the fill "
                      "runs its query instead of reading it")
     projection.fill_sql = fill_sql(projection, schema.dialect)
     return projection, _table(name, columns, key, nullable, [])
+
+
+def view_select(definition: str, dialect: str | None) -> str:
+    """The SELECT of a view's definition (``CREATE VIEW v AS SELECT ...`` or the bare SELECT), in
+    ``dialect``; empty when it does not parse.
+
+    >>> view_select("CREATE VIEW v AS SELECT a FROM t", "sqlite")
+    'SELECT a FROM t'
+    """
+    from sqlglot import exp
+
+    from workbench.design.queries import parse_quietly
+
+    ast = parse_quietly(definition, dialect) if definition.strip() else None
+    if isinstance(ast, exp.Create):
+        ast = ast.expression
+    if not isinstance(ast, exp.Query):
+        return ""
+    return ast.sql(dialect=sqlglot_dialect(dialect))
 
 
 def _extra_columns(sql: str) -> list[tuple[str, str]]:

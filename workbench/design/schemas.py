@@ -294,6 +294,8 @@ def table(tt: TargetTable, metadata: sa.MetaData, service: ServiceDesign, source
     columns = []
     for c in t.columns:
         type_ = _type(tt, c.name, c.type, source_dialect, target, key_columns, types, service.namespace)
+        if identity == c.name and target == "sqlite" and isinstance(type_, sa.BigInteger):
+            type_ = sa.Integer()  # SQLite generates only an INTEGER PRIMARY KEY (64 bits there)
         default = _default(c, tt, source_dialect, target, type_, types, service.namespace)
         computed = _computed(c, tt, source_dialect, target, types, service.namespace)
         args: list[sa.schema.SchemaItem] = [sa.Identity()] if identity == c.name else []

@@ -3,7 +3,8 @@
 A *unit* is one target table and the SELECT on the legacy database that yields its rows:
 
 - ``owned`` tables, a service's own ``copy`` of a formerly shared table, and the read-only replicas
-  (``replica``, ``command_replica``) copy the legacy table's rows (a replica only its columns);
+  (``replica``, ``command_replica``, ``projection_source``) copy the legacy table's rows (a replica
+  only its columns);
 - ``projection`` tables (CQRS read models) take the rows of the projection's fill SELECT (the
   join the design derived), without the surrogate ``rm_id`` a keyless read model gets;
 - the outbox and the idempotency table start empty, as the design says: nothing to copy.
@@ -27,7 +28,7 @@ from workbench.design.schemas import same_dialect
 from workbench.design.sqltypes import to_sqlalchemy
 from workbench.migrate.canon import Kind, kind_of
 
-FILLED_ROLES = ("owned", "copy", "replica", "command_replica", "projection")
+FILLED_ROLES = ("owned", "copy", "replica", "command_replica", "projection_source", "projection")
 """Roles whose tables the migration fills; the others (outbox, inbox) start empty by design.
 
 A service's own ``copy`` of a formerly shared table starts with the legacy rows: a counter table

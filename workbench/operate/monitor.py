@@ -6,8 +6,12 @@ Per service (its namespace on the server the migration built):
 - ``bloat`` (PostgreSQL: dead tuples and the last autovacuum) or ``fragmentation`` (InnoDB's free
   space inside the tables);
 - ``unused_indexes``: indexes the server has never used since its statistics were reset;
-- ``outbox_backlog``: events written to the transactional outbox and not yet relayed (with a
-  polling relay, unpublished rows; with CDC the relay deletes or ignores them: rows waiting);
+- ``outbox_backlog``: events written to the transactional outbox and not yet relayed (rows whose
+  ``published_at`` is still NULL, and how old the oldest is; ``workbench events relay`` sets it when
+  the broker acknowledged the event);
+- ``processed_growth``: rows of the idempotency table (``processed_message``) per consumer, how many
+  came in the last day and the oldest: it grows by one row per event consumed, so prune rows older
+  than the broker keeps messages (a redelivery older than that cannot come);
 - ``event_lag``: per provider, events the service consumes (for its replicas and read models)
   that are not in its ``processed_message`` yet -- how far its copies lag behind. It reads the
   provider's outbox, so it needs both schemas on one server, as the migration lays them out;
@@ -29,6 +33,7 @@ from dataclasses import dataclass
 
 from workbench.design.ddl import dialect_of
 from workbench.design.model import Design, ServiceDesign
+from workbench.design.outbox import messaging
 from workbench.design.schemas import check_dialect
 from workbench.errors import WorkbenchError
 
@@ -64,8 +69,8 @@ class _Names:
         return self.prep.quote(name)
 
 
-def _messaging(svc: ServiceDesign, role: str) -> str | None:
-    return next((t.table.name for t in svc.tables if t.role == role), None)
+def _messaging(svc: ServiceDesign, job: str) -> str | None:
+    return messaging(svc).get(job)
 
 
 def _postgresql(svc: ServiceDesign) -> list[tuple[str, str, str]]:
@@ -128,12 +133,36 @@ def _outbox(svc: ServiceDesign, names: _Names) -> tuple[str, str, str] | None:
     if outbox is None:
         return None
     tt = svc.table(outbox)
-    polling = any(c.name == "published" for c in tt.table.columns)
-    where = f" WHERE {names.column('published')} = 0" if polling else ""
+    columns = {c.name for c in tt.table.columns}
+    oldest = f", MIN({names.column('created_at')}) AS oldest_waiting" if "created_at" in columns else ""
+    if "published_at" in columns:
+        where = f" WHERE {names.column('published_at')} IS NULL"
+    elif "published" in columns:
+        where = f" WHERE {names.column('published')} = 0"
+    else:
+        where = ""
     return (
         "outbox_backlog",
-        ("events waiting in the outbox: should stay near 0 (a growing count means the relay is down or behind)"),
-        f"SELECT COUNT(*) AS waiting_events FROM {names.table(svc.namespace, outbox)}{where}",
+        ("events waiting in the outbox: should stay near 0 (a growing count or an old oldest_waiting (UTC) means "
+         "the relay is down or behind)"),
+        f"SELECT COUNT(*) AS waiting_events{oldest} FROM {names.table(svc.namespace, outbox)}{where}",
+    )
+
+
+def _processed(svc: ServiceDesign, names: _Names, dialect: str) -> tuple[str, str, str] | None:
+    inbox = _messaging(svc, "inbox")
+    if inbox is None or svc.table(inbox).table.column("processed_at") is None:
+        return None
+    at = names.column("processed_at")
+    day = "(now() AT TIME ZONE 'UTC') - INTERVAL '1 day'" if dialect == "postgresql" else \
+        "UTC_TIMESTAMP() - INTERVAL 1 DAY"
+    return (
+        "processed_growth",
+        ("rows of the idempotency table per consumer: one per event consumed; record daily, and prune rows older "
+         "than the broker keeps messages (times in UTC)"),
+        f"SELECT {names.column('consumer_id')} AS consumer_id, COUNT(*) AS processed, "
+        f"SUM(CASE WHEN {at} >= {day} THEN 1 ELSE 0 END) AS last_day, MIN({at}) AS oldest "
+        f"FROM {names.table(svc.namespace, inbox)} GROUP BY {names.column('consumer_id')} ORDER BY processed DESC",
     )
 
 
@@ -183,7 +212,8 @@ def queries(design: Design, dialect: str = "postgresql", services: Iterable[str]
     for name in sorted(services) if services is not None else sorted(design.services):
         svc = design.service(name)
         items = _postgresql(svc) if dialect == "postgresql" else _mysql(svc)
-        items += [q for q in (_outbox(svc, names), _event_lag(design, svc, names, present)) if q is not None]
+        items += [q for q in (_outbox(svc, names), _processed(svc, names, dialect),
+                              _event_lag(design, svc, names, present)) if q is not None]
         out += [MonitorQuery(name, n, purpose, sql) for n, purpose, sql in items]
     return out
 

@@ -1,6 +1,7 @@
 """The Operate stage as the notebook runs it: drift, index advice and monitoring SQL per service.
 
-Inputs come from the report folder: the design (``out_dir/design/``), the workload
+The event flow per service (outbox backlog, consumer lag, dead letters, events/s) comes from
+:mod:`workbench.events.status`. Inputs come from the report folder: the design (``out_dir/design/``), the workload
 (``out_dir/workload.json``, optional) and the migrated target (by default the Migrate stage's
 SQLite files under ``out_dir/migration/target/``). When the design is missing the Design stage
 runs now; when the default target lacks a service, that service is migrated now, so the stage
@@ -20,6 +21,7 @@ import pandas as pd
 from workbench import serde
 from workbench.design.model import Design
 from workbench.errors import MigrationError
+from workbench.events.status import ServiceStatus, collect, frame
 from workbench.migrate import migrate
 from workbench.migrate.stage import default_target, find_design, fresh_default_target, seen_from
 from workbench.migrate.target import Target
@@ -40,6 +42,7 @@ class StageResult:
     advice: list[Advice]
     monitoring: dict[str, list[MonitorQuery]] = field(default_factory=dict)
     checks: dict[str, bool] = field(default_factory=dict)
+    events: list[ServiceStatus] = field(default_factory=list)
 
 
 def _ensure_migrated(db_url: str, out: Path, d: Design, services: list[str]) -> str:
@@ -57,8 +60,9 @@ def _ensure_migrated(db_url: str, out: Path, d: Design, services: list[str]) -> 
 
 def run(db_url: str, out_dir: str | Path, *, target: str | None = None, design_dir: str | Path | None = None,
         workload_path: str | Path | None = None, dialect: str = "postgresql", min_calls: int = 10,
-        services: Iterable[str] | None = None, **design_options: Any) -> StageResult:
-    """Drift of the target against the design, index advice for ``dialect``, and the monitoring SQL."""
+        services: Iterable[str] | None = None, broker_url: str | None = None, **design_options: Any) -> StageResult:
+    """Drift of the target against the design, index advice for ``dialect``, the monitoring SQL, and
+    the event flow per service (``broker_url``: the broker's figures too)."""
     out = Path(out_dir)
     d, _, design_origin = find_design(db_url, out, design_dir, **design_options)
     names = sorted(services) if services else sorted(d.services)
@@ -86,7 +90,8 @@ def run(db_url: str, out_dir: str | Path, *, target: str | None = None, design_d
         "monitoring SQL for every service (PostgreSQL and MariaDB)":
             all({q.service for q in items} == set(names) for items in monitoring.values()),
     }
-    return StageResult(d, origin, Target.parse(where).display, report, found, monitoring, checks)
+    events = collect(d, where, broker_url, names)
+    return StageResult(d, origin, Target.parse(where).display, report, found, monitoring, checks, events)
 
 
 def drift_frame(report: DriftReport) -> pd.DataFrame:
@@ -106,3 +111,8 @@ def advice_frame(found: list[Advice]) -> pd.DataFrame:
 def monitoring_frame(items: list[MonitorQuery]) -> pd.DataFrame:
     return pd.DataFrame([{"service": q.service, "query": q.name, "watch": q.purpose} for q in items],
                         columns=["service", "query", "watch"])
+
+
+def events_frame(statuses: list[ServiceStatus]) -> pd.DataFrame:
+    """Per service: outbox backlog, events/s published and applied, consumer lag, dead letters."""
+    return frame(statuses)
